@@ -1,0 +1,32 @@
+"""Read-only querysets the pages need."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from monitoring.models import Heartbeat, Membership, Workspace
+
+#: A worker that has not run its once-a-minute heartbeat for this long is reported missing.
+HEARTBEAT_STALE_AFTER = timedelta(minutes=3)
+
+
+def membership_list(*, workspace: Workspace):
+    return (
+        Membership.objects.filter(workspace=workspace)
+        .select_related("user")
+        .order_by("role", "user__username")
+    )
+
+
+def cluster_status(*, name: str = "cluster") -> dict:
+    beat = Heartbeat.objects.filter(name=name).first()
+    if beat is None:
+        return {"seen": False, "last_seen": None, "age_seconds": None}
+    age = timezone.now() - beat.seen_at
+    return {
+        "seen": age <= HEARTBEAT_STALE_AFTER,
+        "last_seen": beat.seen_at.isoformat(),
+        "age_seconds": round(age.total_seconds()),
+    }

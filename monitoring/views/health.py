@@ -1,0 +1,31 @@
+"""GET /healthz: is the database answering, and has a background worker been seen?"""
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from monitoring import selectors
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = {"ok": True}
+        cluster = selectors.cluster_status()
+    except DatabaseError as exc:
+        database = {"ok": False, "error": exc.__class__.__name__}
+        cluster = {"seen": None}
+    body = {
+        "status": "ok" if database["ok"] and cluster["seen"] else "degraded",
+        "database": database,
+        "cluster": cluster,
+    }
+    if not database["ok"]:
+        body["status"] = "down"
+    return JsonResponse(body, status=200 if database["ok"] else 503)

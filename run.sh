@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Set up everything on a fresh machine and run the app: web server, background worker and
+# the local API sandbox, in the foreground. Ctrl-C stops all of them.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "Creating the virtual environment in .venv ..."
+  "$PYTHON" -m venv .venv
+fi
+echo "Installing dependencies ..."
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e .
+
+export DEBUG=${DEBUG:-1}
+.venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py seed_demo
+exec .venv/bin/python manage.py devstack "$@"

@@ -1,0 +1,44 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from monitoring import services, tasks
+from monitoring.models import Heartbeat
+
+
+@pytest.mark.django_db
+def test_it_answers_without_login_and_reports_no_worker_yet(client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == {"ok": True}
+    assert body["cluster"]["seen"] is False
+    assert body["status"] == "degraded"
+
+
+@pytest.mark.django_db
+def test_it_reports_a_worker_seen_by_the_heartbeat_job(client):
+    tasks.heartbeat()
+    body = client.get(reverse("healthz")).json()
+    assert body["cluster"]["seen"] is True
+    assert body["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_it_reports_a_stale_heartbeat_as_not_seen(client):
+    services.heartbeat_touch()
+    Heartbeat.objects.update(seen_at=timezone.now() - timedelta(minutes=10))
+    body = client.get(reverse("healthz")).json()
+    assert body["cluster"]["seen"] is False
+    assert body["cluster"]["age_seconds"] >= 600
+
+
+@pytest.mark.django_db
+def test_it_installs_the_heartbeat_schedule_on_migrate():
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(name="heartbeat")
+    assert schedule.func == "monitoring.tasks.heartbeat"
+    assert schedule.minutes == 1
