@@ -1,0 +1,245 @@
+"""Deterministic, varied answers built from an editable market (``market.json``).
+
+A prompt that mentions a category (or one of its brands) gets a markdown answer naming
+several brands of that category, in varying order, sometimes leaving one out; anything else
+gets a generic answer naming nobody or a refusal. The random generator is seeded by the
+server seed, the prompt and how many times that prompt was posted, so a run is reproducible
+while repeated samples differ like real ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from monitoring.aisa.contract import DEFAULT_OUTPUT_TOKENS, ModelInfo
+
+DEFAULT_MARKET = Path(__file__).with_name("market.json")
+
+
+def _models(*rows: tuple[str, bool, bool]) -> dict[str, ModelInfo]:
+    return {name: ModelInfo(name, web, True, reasoning) for name, web, reasoning in rows}
+
+
+#: What each family's ``models`` endpoint lists: (name, web_search_supported, reasoning).
+MODELS: dict[str, dict[str, ModelInfo]] = {
+    "claude": _models(
+        ("claude-opus-4-1-20250805", True, True),
+        ("claude-opus-4-20250514", True, True),
+        ("claude-sonnet-4-5-20250929", True, True),
+        ("claude-sonnet-4-20250514", True, True),
+        ("claude-haiku-4-5-20251001", True, True),
+        ("claude-3-7-sonnet-20250219", True, True),
+        ("claude-3-5-haiku-20241022", False, False),
+    ),
+    "chat_gpt": _models(
+        ("gpt-5-2025-08-07", True, True),
+        ("gpt-4.1-2025-04-14", True, False),
+        ("gpt-4o-2024-11-20", True, False),
+        ("gpt-4o-mini-2024-07-18", False, False),
+        ("o4-mini-2025-04-16", True, True),
+    ),
+    "gemini": _models(
+        ("gemini-2.5-pro", True, True),
+        ("gemini-2.5-flash", True, True),
+        ("gemini-2.0-flash", False, False),
+    ),
+}
+
+#: USD per million tokens (input, output); reasoning tokens bill as output.
+PRICES: dict[str, tuple[Decimal, Decimal]] = {
+    "claude-opus": (Decimal(15), Decimal(75)),
+    "claude-sonnet": (Decimal(3), Decimal(15)),
+    "claude-3-7-sonnet": (Decimal(3), Decimal(15)),
+    "claude-haiku-4-5": (Decimal(1), Decimal(5)),
+    "claude-3-5-haiku": (Decimal("0.8"), Decimal(4)),
+}
+DEFAULT_PRICE = (Decimal("1.25"), Decimal(10))
+WEB_SEARCH_PRICE_USD = Decimal("0.01")  # per search the model ran
+
+INTROS = (
+    "Here are some of the most widely used {label} tools right now:",
+    "It depends on your team size and budget, but these {label} options come up most often:",
+    "Good question! For {label}, I'd look at the following:",
+    "There's no single best choice, but these {label} platforms are strong contenders:",
+)
+CLOSINGS = (
+    "If you're just getting started, {a} is the easiest to set up; larger teams often prefer {b}.",
+    "My pick for most small businesses would be {a}, but {b} is worth a trial too.",
+    "Try the free tiers of {a} and {b} before committing.",
+    "Ultimately, the right choice depends on your workflow, integrations and budget.",
+)
+GENERIC = (
+    "Here's a general way to approach this:\n\n"
+    "1. **Write down your requirements** – must-haves, nice-to-haves and budget.\n"
+    "2. **Shortlist a few options** from recent reviews and peer recommendations.\n"
+    "3. **Run a short trial** with real work before you commit.\n\n"
+    "If you tell me more about your use case, I can suggest specific products."
+)
+REFUSAL = (
+    "I couldn't find information about {subject}. Could you share more details, such as the "
+    "company's website or the product category?"
+)
+SEARCHES = (
+    "best {label} software {year}",
+    "{a} vs {b}",
+    "{label} tools pricing comparison",
+    "{a} reviews",
+    "top {label} platforms for small business",
+)
+
+
+def load_market(path: str | Path | None = None) -> dict[str, Any]:
+    return json.loads(Path(path or DEFAULT_MARKET).read_text(encoding="utf-8"))
+
+
+def rng_for(*parts: Any) -> random.Random:
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def tokens(text: str) -> int:
+    """Roughly what a tokenizer counts: 1.3 tokens a word."""
+    return round(len(text.split()) * 1.3)
+
+
+def find_category(market: dict[str, Any], prompt: str) -> dict[str, Any] | None:
+    """The category whose keywords and brand names the prompt mentions most."""
+    text = prompt.lower()
+    best, best_hits = None, 0
+    for category in market["categories"]:
+        terms = [*category["keywords"]]
+        for brand in category["brands"]:
+            terms += [brand["name"], *brand["aliases"]]
+        hits = sum(1 for t in terms if re.search(rf"(?<!\w){re.escape(t.lower())}(?!\w)", text))
+        if hits > best_hits:
+            best, best_hits = category, hits
+    return best
+
+
+def _pick_brands(rng: random.Random, category: dict[str, Any]) -> list[dict[str, Any]]:
+    """Weighted sampling without replacement: popular brands come first more often."""
+    brands = category["brands"]
+    ranked = sorted(brands, key=lambda b: rng.random() ** (1 / b["weight"]), reverse=True)
+    return ranked[: rng.randint(min(3, len(brands)), min(6, len(brands)))]
+
+
+def _section(text: str, annotations: list[dict[str, str]] | None) -> dict[str, Any]:
+    return {"type": "text", "text": text, "annotations": annotations}
+
+
+def _brand_answer(rng, market, category, web: bool) -> tuple[list[dict], list[dict]]:
+    """The message sections of an answer about a category, and the brands it names."""
+    label = category["label"]
+    picked = _pick_brands(rng, category)
+    sections = [_section(rng.choice(INTROS).format(label=label) + "\n\n", None)]
+    for i, brand in enumerate(picked, start=1):
+        name = f"**{brand['name']}**"
+        if rng.random() < 0.25:
+            name = f"**[{brand['name']}](https://{brand['domain']}/)**"
+        cites = None
+        if web:
+            cites = [
+                {"title": f"{brand['name']} – official site", "url": f"https://{brand['domain']}/"}
+            ]
+            if rng.random() < 0.5:
+                site = rng.choice(market["review_sites"])
+                cites.append(
+                    {
+                        "title": f"{brand['name']} reviews {label} | {site['title']}",
+                        "url": f"https://{site['domain']}/products/{_slug(brand['name'])}/reviews",
+                    }
+                )
+        sections.append(_section(f"{i}. {name} – {brand['blurb']}.\n", cites))
+    first, second = picked[0], picked[-1] if len(picked) < 2 else picked[1]
+    a = rng.choice([first["name"], *first["aliases"]])
+    closing = rng.choice(CLOSINGS).format(a=a, b=second["name"])
+    sections.append(_section("\n" + closing, None))
+    return sections, picked
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _truncate(text: str, max_tokens: int) -> str:
+    words = text.split(" ")
+    limit = max(1, int(max_tokens / 1.3))
+    return text if len(words) <= limit else " ".join(words[:limit])
+
+
+def money_spent(model_name: str, input_tokens: int, output_tokens: int, searches: int) -> Decimal:
+    price_in, price_out = next(
+        (p for prefix, p in PRICES.items() if model_name.startswith(prefix)), DEFAULT_PRICE
+    )
+    usd = (input_tokens * price_in + output_tokens * price_out) / Decimal(1_000_000)
+    return (usd + searches * WEB_SEARCH_PRICE_USD).quantize(Decimal("0.0000001"))
+
+
+def generate(
+    market: dict[str, Any], model: ModelInfo, params: dict[str, Any], *, seed: Any
+) -> dict[str, Any]:
+    """One result item (``datetime`` is set on completion) for a validated task.
+
+    ``seed`` should combine the server seed and the prompt's post counter.
+    """
+    prompt = params["user_prompt"]
+    rng = rng_for(seed, prompt)
+    web = params.get("web_search") is True
+    reasoning = params.get("use_reasoning") is True and model.reasoning
+    category = find_category(market, prompt)
+    fan_out = None
+    if category:
+        sections, picked = _brand_answer(rng, market, category, web)
+        if web:
+            names = {"label": category["label"], "a": picked[0]["name"], "b": picked[-1]["name"]}
+            queries = rng.sample(SEARCHES, rng.randint(2, 4))
+            fan_out = [q.format(year=2025, **names) for q in queries]
+    else:
+        subject = prompt.strip().rstrip("?.!")[:80]
+        text = REFUSAL.format(subject=subject) if rng.random() < 0.5 else GENERIC
+        sections = [_section(text, None)]
+        if web:
+            fan_out = [subject.lower(), f"{subject.lower()} reviews"]
+    if not web:
+        # Without search the model answers in one uncited block, cut at max_output_tokens.
+        fan_out = rng.choice([None, []])
+        text = "".join(s["text"] for s in sections)
+        if not reasoning:
+            text = _truncate(text, params.get("max_output_tokens", DEFAULT_OUTPUT_TOKENS))
+        sections = [_section(text, None)]
+    items = [{"type": "message", "sections": sections}]
+    reasoning_tokens = 0
+    if reasoning:
+        topic = category["label"] if category else "this question"
+        thought = (
+            f"The user is asking about {topic}. I should compare the main options on price, "
+            "ease of use and integrations, then give a balanced recommendation."
+        )
+        items.insert(0, {"type": "reasoning", "sections": [_section(thought, None)]})
+        reasoning_tokens = tokens(thought) + rng.randint(40, 400)
+    context = " ".join(
+        [prompt, params.get("system_message", "")]
+        + [t["message"] for t in params.get("message_chain", [])]
+    )
+    input_tokens = tokens(context) + 8 + (rng.randint(1800, 5200) if web else 0)
+    output_tokens = max(1, tokens("".join(s["text"] for s in sections)))
+    spent = money_spent(
+        model.model_name, input_tokens, output_tokens + reasoning_tokens, len(fan_out or [])
+    )
+    return {
+        "model_name": model.model_name,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "reasoning_tokens": reasoning_tokens,
+        "web_search": web,
+        "money_spent": spent,  # Decimal; the server writes it as a JSON number
+        "datetime": None,
+        "items": items,
+        "fan_out_queries": fan_out,
+    }

@@ -1,0 +1,151 @@
+"""Misbehaviour on demand: rules that make the next matching requests fail in a chosen way."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitoring.aisa.contract import Endpoint
+
+#: Every fault kind, by the name the client's tests use.
+FAULT_KINDS = (
+    "latency",  # seconds: sleep, then answer normally
+    "http_500",  # gateway api_error
+    "http_503",  # gateway upstream_error / upstream_unavailable
+    "rate_limit",  # envelope 40202, nothing accepted
+    "task_rate_limit",  # every: each Nth task of a task_post batch gets 40202
+    "gateway_429",  # retry_after: gateway rate_limit_error with Retry-After
+    "unauthorized",  # gateway 401 invalid_api_key, whatever the key
+    "payment",  # envelope 40200, HTTP 402
+    "malformed_json",  # HTTP 200 with a truncated JSON body
+    "html_error",  # HTTP 502 HTML page
+    "text_error",  # HTTP 500 text/plain
+    "error_string",  # HTTP 500 {"error": "..."}
+    "error_message",  # HTTP 503 {"message": "..."}
+    "drop_after_accept",  # process (create and bill tasks), then close without answering
+    "drop_before_accept",  # close without processing anything
+)
+
+
+@dataclass
+class FaultRule:
+    kind: str
+    count: int = 1  # matching requests still affected; 0 or -1 = forever
+    endpoint: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "count": self.count, "endpoint": self.endpoint, **self.params}
+
+
+def make_rule(kind: str, count: int = 1, endpoint: str | None = None, **params: Any) -> FaultRule:
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"Unknown fault kind {kind!r}; expected one of {FAULT_KINDS}.")
+    if kind == "task_rate_limit":
+        endpoint = endpoint or Endpoint.TASK_POST.value  # it only means something there
+    if endpoint is not None:
+        endpoint = Endpoint(endpoint).value  # raises ValueError on a typo
+    return FaultRule(kind, int(count), endpoint, params)
+
+
+def rule_from_dict(data: dict[str, Any]) -> FaultRule:
+    data = dict(data)
+    return make_rule(data.pop("kind", ""), data.pop("count", 1), data.pop("endpoint", None), **data)
+
+
+def parse_cli(spec: str) -> FaultRule:
+    """``KIND[:COUNT[:ENDPOINT]]``, as the management command takes it."""
+    kind, count, endpoint = ([*spec.split(":"), "", ""])[:3]
+    return make_rule(kind, int(count or 1), endpoint or None)
+
+
+class FaultBox:
+    """The active rules; thread-safe, consumed by matching requests in order."""
+
+    def __init__(self) -> None:
+        self._rules: list[FaultRule] = []
+        self._lock = threading.Lock()
+
+    def add(self, rule: FaultRule) -> None:
+        with self._lock:
+            self._rules.append(rule)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def rules(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r.as_dict() for r in self._rules]
+
+    def take(self, endpoint: str | None) -> tuple[float, FaultRule | None]:
+        """Total latency to add and the first other fault for one request (both consumed)."""
+        delay, chosen = 0.0, None
+        with self._lock:
+            for rule in list(self._rules):
+                if rule.endpoint not in (None, endpoint):
+                    continue
+                if rule.kind == "latency":
+                    delay += float(rule.params.get("seconds", 1))
+                elif chosen is None:
+                    chosen = rule
+                else:
+                    continue
+                if rule.count > 0:
+                    rule.count -= 1
+                    if rule.count == 0:
+                        self._rules.remove(rule)
+        return delay, chosen
+
+
+def gateway_body(error_type: str, code: str, message: str) -> bytes:
+    """The AIsa gateway's own error body."""
+    request_id = "req_" + uuid.uuid4().hex[:24]
+    error = {"type": error_type, "code": code, "message": message, "request_id": request_id}
+    return json.dumps({"error": error}).encode()
+
+
+JSON = "application/json"
+
+
+def _gateway(status: int, error_type: str, code: str, message: str):
+    return lambda: (status, JSON, gateway_body(error_type, code, message))
+
+
+def _fixed(status: int, content_type: str, body: bytes):
+    return lambda: (status, content_type, body)
+
+
+#: Faults answered without the endpoint's logic: kind -> () -> (status, content type, body).
+RAW_FAULTS = {
+    "http_500": _gateway(500, "api_error", "internal_error", "Internal server error."),
+    "http_503": _gateway(
+        503, "upstream_error", "upstream_unavailable", "The upstream API is unavailable."
+    ),
+    "unauthorized": _gateway(
+        401, "authentication_error", "invalid_api_key", "The API key is not valid."
+    ),
+    "malformed_json": _fixed(200, JSON, b'{"version": "0.1.20250724", "status_code": 20000, "ta'),
+    "html_error": _fixed(
+        502,
+        "text/html; charset=utf-8",
+        b"<html><head><title>502 Bad Gateway</title></head>"
+        b"<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+    ),
+    "text_error": _fixed(500, "text/plain; charset=utf-8", b"Internal Server Error"),
+    "error_string": _fixed(500, JSON, b'{"error": "Something went wrong"}'),
+    "error_message": _fixed(503, JSON, b'{"message": "Service unavailable"}'),
+}
+
+
+def raw_fault(rule: FaultRule) -> tuple[int, str, bytes, dict[str, str]] | None:
+    """The canned answer of a fault, or None when the fault needs the endpoint's logic."""
+    if rule.kind == "gateway_429":
+        body = gateway_body("rate_limit_error", "rate_limit_exceeded", "Too many requests.")
+        return 429, JSON, body, {"Retry-After": str(rule.params.get("retry_after", 1))}
+    if rule.kind in RAW_FAULTS:
+        return *RAW_FAULTS[rule.kind](), {}
+    return None

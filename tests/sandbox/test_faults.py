@@ -1,0 +1,181 @@
+"""Misbehaviour on demand, switched from Python and over HTTP, and the record of requests."""
+
+import time
+
+import pytest
+import requests
+
+from monitoring.aisa import contract
+from sandbox.faults import FAULT_KINDS, parse_cli
+from tests.sandbox.conftest import make_task
+
+
+def test_it_sleeps_for_latency_then_answers_normally(api, sandbox):
+    sandbox.add_fault("latency", seconds=0.3)
+    started = time.monotonic()
+    envelope = api.post_tasks(make_task())
+    assert time.monotonic() - started >= 0.3
+    assert envelope["tasks"][0]["status_code"] == contract.TASK_CREATED
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "error_type", "code"),
+    [
+        ("http_500", 500, "api_error", None),
+        ("http_503", 503, "upstream_error", "upstream_unavailable"),
+        ("gateway_429", 429, "rate_limit_error", "rate_limit_exceeded"),
+        ("unauthorized", 401, "authentication_error", "invalid_api_key"),
+    ],
+)
+def test_it_answers_gateway_faults_with_the_gateway_body(
+    api, sandbox, kind, status, error_type, code
+):
+    sandbox.add_fault(kind)
+    response = api.post("task_post", [make_task()])
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert error["type"] == error_type
+    assert error["request_id"].startswith("req_")
+    if code:
+        assert error["code"] == code
+    assert sandbox.tasks == {}
+    assert api.post("task_post", [make_task()]).status_code == 200
+
+
+def test_it_sends_retry_after_with_a_gateway_429(api, sandbox):
+    sandbox.add_fault("gateway_429", retry_after=7)
+    assert api.get("models").headers["Retry-After"] == "7"
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "http"), [("rate_limit", 40202, 200), ("payment", 40200, 402)]
+)
+def test_it_answers_envelope_faults_accepting_nothing(api, sandbox, kind, code, http):
+    sandbox.add_fault(kind)
+    response = api.post("task_post", [make_task()])
+    assert response.status_code == http
+    assert response.json()["status_code"] == code
+    assert response.json()["tasks"] is None
+    assert sandbox.accepted_tags() == {}
+
+
+def test_it_rate_limits_every_nth_task_of_a_batch(api, sandbox):
+    sandbox.add_fault("task_rate_limit", every=2)
+    envelope = api.post_tasks(*[make_task(tag=str(i)) for i in range(1, 6)])
+    codes = [t["status_code"] for t in envelope["tasks"]]
+    assert codes == [20100, 40202, 20100, 40202, 20100]
+    assert envelope["tasks_error"] == 2
+    assert sandbox.accepted_tags() == {"1": 1, "3": 1, "5": 1}
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "content_type", "starts"),
+    [
+        ("malformed_json", 200, "application/json", b'{"version"'),
+        ("html_error", 502, "text/html", b"<html>"),
+        ("text_error", 500, "text/plain", b"Internal Server Error"),
+        ("error_string", 500, "application/json", b'{"error": "Something went wrong"}'),
+        ("error_message", 503, "application/json", b'{"message": "Service unavailable"}'),
+    ],
+)
+def test_it_answers_odd_bodies_on_demand(api, sandbox, kind, status, content_type, starts):
+    sandbox.add_fault(kind)
+    response = api.get("models")
+    assert response.status_code == status
+    assert response.headers["Content-Type"].startswith(content_type)
+    assert response.content.startswith(starts)
+    if kind == "malformed_json":
+        with pytest.raises(ValueError):
+            response.json()
+
+
+def test_it_records_a_task_accepted_before_the_connection_dropped(api, sandbox):
+    sandbox.add_fault("drop_after_accept", endpoint="task_post")
+    with pytest.raises(requests.ConnectionError):
+        api.post("task_post", [make_task(tag="once")])
+    assert sandbox.accepted_tags() == {"once": 1}
+    (task,) = sandbox.tasks.values()
+    assert api.result(task.id)["model_name"] == "claude-sonnet-4-20250514"
+    assert sandbox.calls[0] == ("task_post", 1)
+
+
+def test_it_drops_other_endpoints_after_processing(api, sandbox):
+    (task_id,) = api.task_ids(make_task())
+    sandbox.add_fault("drop_after_accept", endpoint="task_get")
+    with pytest.raises(requests.ConnectionError):
+        api.get("task_get", task_id)
+    assert api.get("tasks_ready").json()["tasks"][0]["result"] == []
+
+
+def test_it_drops_before_accepting_without_creating_anything(api, sandbox):
+    sandbox.add_fault("drop_before_accept")
+    with pytest.raises(requests.ConnectionError):
+        api.post("task_post", [make_task(tag="never")])
+    assert sandbox.accepted_tags() == {}
+    assert sandbox.tasks == {}
+    assert sandbox.calls == [("task_post", 1)]
+
+
+def test_it_limits_a_fault_to_its_count_and_endpoint(api, sandbox):
+    sandbox.add_fault("http_500", count=2, endpoint="task_post")
+    assert api.get("models").status_code == 200
+    statuses = [api.post("task_post", [make_task()]).status_code for _ in range(3)]
+    assert statuses == [500, 500, 200]
+
+
+def test_it_keeps_a_forever_fault_until_cleared(api, sandbox):
+    sandbox.add_fault("http_503", count=0)
+    assert [api.get("models").status_code for _ in range(3)] == [503, 503, 503]
+    sandbox.clear_faults()
+    assert api.get("models").status_code == 200
+
+
+def test_it_refuses_an_unknown_fault_kind(sandbox):
+    with pytest.raises(ValueError, match="Unknown fault kind"):
+        sandbox.add_fault("http_418")
+    with pytest.raises(ValueError):
+        sandbox.add_fault("http_500", endpoint="task_pots")
+
+
+def test_it_parses_faults_from_the_command_line():
+    assert parse_cli("http_500").as_dict() == {"kind": "http_500", "count": 1, "endpoint": None}
+    rule = parse_cli("rate_limit:0:task_post").as_dict()
+    assert rule == {"kind": "rate_limit", "count": 0, "endpoint": "task_post"}
+
+
+def test_it_is_controlled_over_http(api, sandbox):
+    control = sandbox.url + "/_sandbox"
+    sandbox.task_delay = 60
+    assert requests.post(control + "/faults", json={"kind": "http_500"}, timeout=5).ok
+    assert api.get("models").status_code == 500
+    requests.post(control + "/faults", json={"kind": "rate_limit", "count": -1}, timeout=5)
+    assert requests.get(control + "/faults", timeout=5).json()["faults"][0]["count"] == -1
+    assert requests.delete(control + "/faults", timeout=5).ok
+    (task_id,) = api.task_ids(make_task(tag="x"))
+    requests.post(control + "/complete", timeout=5)
+    assert api.get("task_get", task_id).json()["tasks"][0]["status_code"] == contract.OK
+    received = requests.get(control + "/received", timeout=5).json()
+    assert received["accepted_tags"] == {"x": 1}
+    assert ["task_post", 1] in received["calls"]
+    assert requests.post(control + "/faults", json={"kind": "nope"}, timeout=5).status_code == 400
+    assert requests.post(control + "/reset", timeout=5).ok
+    assert sandbox.tasks == {}
+    assert sandbox.task_delay == 0
+
+
+def test_it_knows_every_fault_kind_the_client_relies_on():
+    assert set(FAULT_KINDS) == {
+        "latency", "http_500", "http_503", "rate_limit", "task_rate_limit", "gateway_429",
+        "unauthorized", "payment", "malformed_json", "html_error", "text_error",
+        "error_string", "error_message", "drop_after_accept", "drop_before_accept",
+    }  # fmt: skip
+
+
+def test_it_records_tags_and_calls(api, sandbox):
+    api.post_tasks(make_task(tag="a"), make_task(tag="a"), make_task(), make_task(top_p=3))
+    api.get("tasks_ready")
+    assert sandbox.accepted_tags() == {"a": 2, "": 1}
+    assert sandbox.calls == [("task_post", 4), ("tasks_ready", 0)]
+    sandbox.reset()
+    assert sandbox.accepted_tags() == {}
+    assert sandbox.calls == []
