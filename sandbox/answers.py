@@ -95,7 +95,36 @@ SEARCHES = (
 
 
 def load_market(path: str | Path | None = None) -> dict[str, Any]:
-    return json.loads(Path(path or DEFAULT_MARKET).read_text(encoding="utf-8"))
+    market = json.loads(Path(path or DEFAULT_MARKET).read_text(encoding="utf-8"))
+    _matchers(market)  # compile its term patterns once, now
+    return market
+
+
+#: A category and its lowercased terms (keywords, brand names, aliases) with their patterns.
+Matcher = tuple[dict[str, Any], list[tuple[str, re.Pattern[str]]]]
+#: id(market) -> (market, its matchers); the market is kept so its id is not reused.
+_MATCHERS: dict[int, tuple[dict[str, Any], list[Matcher]]] = {}
+_MATCHERS_KEPT = 8
+
+
+def _matchers(market: dict[str, Any]) -> list[Matcher]:
+    """The compiled term patterns of a market, built on first use and cached."""
+    cached = _MATCHERS.get(id(market))
+    if cached is not None and cached[0] is market:
+        return cached[1]
+    matchers = []
+    for category in market["categories"]:
+        terms = [*category["keywords"]]
+        for brand in category["brands"]:
+            terms += [brand["name"], *brand["aliases"]]
+        lowered = [t.lower() for t in terms]
+        matchers.append(
+            (category, [(t, re.compile(rf"(?<!\w){re.escape(t)}(?!\w)")) for t in lowered])
+        )
+    while len(_MATCHERS) >= _MATCHERS_KEPT:
+        del _MATCHERS[next(iter(_MATCHERS))]
+    _MATCHERS[id(market)] = (market, matchers)
+    return matchers
 
 
 def rng_for(*parts: Any) -> random.Random:
@@ -112,11 +141,9 @@ def find_category(market: dict[str, Any], prompt: str) -> dict[str, Any] | None:
     """The category whose keywords and brand names the prompt mentions most."""
     text = prompt.lower()
     best, best_hits = None, 0
-    for category in market["categories"]:
-        terms = [*category["keywords"]]
-        for brand in category["brands"]:
-            terms += [brand["name"], *brand["aliases"]]
-        hits = sum(1 for t in terms if re.search(rf"(?<!\w){re.escape(t.lower())}(?!\w)", text))
+    for category, terms in _matchers(market):
+        # The substring test is a cheap filter; the pattern checks word boundaries.
+        hits = sum(1 for term, pattern in terms if term in text and pattern.search(text))
         if hits > best_hits:
             best, best_hits = category, hits
     return best

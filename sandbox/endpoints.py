@@ -20,6 +20,8 @@ from .state import Task, TaskStore
 
 VERSION = "0.1.20250724"
 ONE_TASK_AT_A_TIME = 40000  # what live answers to a body with several tasks
+PAID = (Endpoint.TASK_POST, Endpoint.LIVE)  # the calls the AIsa gateway bills
+PRICE_HEADER = "X-AISA-Price-USD"  # what the AIsa gateway charged for the call
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Context:
     market: dict[str, Any]
     seed: Any = 0
     task_delay: float = 0.0
+    task_delay_jitter: float = 0.0  # a task completes after task_delay + uniform(0, jitter)
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -55,6 +58,14 @@ def envelope(ctx: Context, code: int, tasks: list[dict] | None, message: str = "
         "tasks": tasks,
     }
     return http, body
+
+
+def price_header(envelope: Any) -> dict[str, str]:
+    """The AIsa billing header of a paid call the endpoint processed: the envelope's cost
+    (task_post: the created tasks' prepayments; live: the task's cost), e.g. ``"0.030000"``."""
+    if not isinstance(envelope, dict) or envelope.get("status_code") != contract.OK:
+        return {}
+    return {PRICE_HEADER: f"{Decimal(envelope['cost']):.6f}"}
 
 
 def task_entry(ctx, task_id, code, path, data, *, cost=Decimal(0), result=None, message=""):
@@ -90,11 +101,17 @@ def _echo(family: str, raw: Any) -> dict[str, Any]:
     return {**base_data(family), **(contract.normalize_task(raw) if isinstance(raw, dict) else {})}
 
 
-def _answer(ctx: Context, family: str, params: dict[str, Any]) -> dict[str, Any]:
+def _answer(ctx: Context, family: str, params: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    """The result of a task and its delay (deterministic from the seed, prompt and sample)."""
     models = answers.MODELS[family]
     model = contract.resolve_model(params["model_name"], models)
-    sample = ctx.store.next_sample(params["user_prompt"])
-    return answers.generate(ctx.market, model, params, seed=(ctx.seed, family, sample))
+    seed = (ctx.seed, family, ctx.store.next_sample(params["user_prompt"]))
+    delay = ctx.task_delay
+    if ctx.task_delay_jitter > 0:
+        delay += answers.rng_for("delay", *seed, params["user_prompt"]).uniform(
+            0, ctx.task_delay_jitter
+        )
+    return answers.generate(ctx.market, model, params, seed=seed), delay
 
 
 def task_post(ctx: Context, family: str, body: bytes, *, rate_limit_every: int = 0) -> tuple:
@@ -117,14 +134,15 @@ def task_post(ctx: Context, family: str, body: bytes, *, rate_limit_every: int =
             )
             continue
         params = contract.normalize_task(raw)
+        result, delay = _answer(ctx, family, params)
         task = Task(
             id=task_id,
             family=family,
             params=params,
             data=_echo(family, raw),
-            result=_answer(ctx, family, params),
+            result=result,
             posted_at=datetime.now(UTC),
-            due=time.monotonic() + ctx.task_delay,
+            due=time.monotonic() + delay,
         )
         ctx.store.add(task)
         entries.append(
@@ -149,7 +167,7 @@ def task_get(ctx: Context, family: str, task_id: str) -> tuple:
     if not task.done:
         entry = task_entry(ctx, task_id, contract.TASK_IN_QUEUE, path, task.data)
         return envelope(ctx, contract.OK, [entry])
-    task.collected = True
+    ctx.store.collect(task)
     return result_envelope(ctx, task)
 
 
@@ -201,7 +219,7 @@ def live(ctx: Context, family: str, body: bytes) -> tuple:
         entry = task_entry(ctx, task_id, code, path, _echo(family, raw), message=message)
         return envelope(ctx, contract.OK, [entry])
     params = contract.normalize_task(raw)
-    result = _answer(ctx, family, params)
+    result, _ = _answer(ctx, family, params)
     result["datetime"] = contract.dt_string(datetime.now(UTC))
     ctx.store.record_live(params.get("tag") or "")
     cost = contract.LIVE_BASE_PRICE_USD + result["money_spent"]

@@ -20,6 +20,7 @@ FAULT_KINDS = (
     "gateway_429",  # retry_after: gateway rate_limit_error with Retry-After
     "unauthorized",  # gateway 401 invalid_api_key, whatever the key
     "payment",  # envelope 40200, HTTP 402
+    "envelope_code",  # code: HTTP 200 envelope with that status_code, tasks null, nothing accepted
     "malformed_json",  # HTTP 200 with a truncated JSON body
     "html_error",  # HTTP 502 HTML page
     "text_error",  # HTTP 500 text/plain
@@ -46,6 +47,11 @@ def make_rule(kind: str, count: int = 1, endpoint: str | None = None, **params: 
         raise ValueError(f"Unknown fault kind {kind!r}; expected one of {FAULT_KINDS}.")
     if kind == "task_rate_limit":
         endpoint = endpoint or Endpoint.TASK_POST.value  # it only means something there
+    if kind == "envelope_code":
+        code = params.get("code")
+        if isinstance(code, bool) or not isinstance(code, int | str) or not str(code).isdigit():
+            raise ValueError(f"Fault envelope_code needs an integer code, not {code!r}.")
+        params = {**params, "code": int(code)}
     if endpoint is not None:
         endpoint = Endpoint(endpoint).value  # raises ValueError on a typo
     return FaultRule(kind, int(count), endpoint, params)
@@ -57,9 +63,27 @@ def rule_from_dict(data: dict[str, Any]) -> FaultRule:
 
 
 def parse_cli(spec: str) -> FaultRule:
-    """``KIND[:COUNT[:ENDPOINT]]``, as the management command takes it."""
-    kind, count, endpoint = ([*spec.split(":"), "", ""])[:3]
-    return make_rule(kind, int(count or 1), endpoint or None)
+    """``KIND[:COUNT[:ENDPOINT[:NAME=VALUE,...]]]``, as the management command takes it.
+
+    E.g. ``envelope_code:1:task_post:code=40203`` or ``latency:0::seconds=2.5``.
+    """
+    kind, count, endpoint, extra = ([*spec.split(":", 3), "", "", ""])[:4]
+    params: dict[str, Any] = {}
+    for pair in filter(None, extra.split(",")):
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"Bad fault parameter {pair!r}: expected NAME=VALUE.")
+        params[name] = _number(value)
+    return make_rule(kind, int(count or 1), endpoint or None, **params)
+
+
+def _number(value: str) -> int | float | str:
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
 
 
 class FaultBox:

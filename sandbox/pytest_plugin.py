@@ -18,9 +18,10 @@ def sandbox_server() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
-    """A clean sandbox: no tasks, no record, no faults, task_delay 0 and seed 0."""
+    """A clean sandbox: no tasks, no record, no faults, task_delay 0 (no jitter) and seed 0."""
     sandbox_server.reset()
     sandbox_server.task_delay = 0.0
+    sandbox_server.task_delay_jitter = 0.0
     sandbox_server.seed = 0
     yield sandbox_server
     sandbox_server.reset()

@@ -37,6 +37,8 @@ AISA_PREFIX = "/apis/v1/dataforseo"
 DATAFORSEO_PREFIX = "/v3"
 CONTROL_PREFIX = "/_sandbox/"
 DEFAULT_API_KEYS = frozenset({"sk-aisa-sandbox", "sk-aisa-test-key"})
+#: A client that gave up (e.g. a read timeout during a latency fault): expected, not an error.
+CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
 class Route(NamedTuple):
@@ -105,6 +107,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except CLIENT_GONE:
+            self.close_connection = True
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         if self.sandbox.verbose:
             sys.stderr.write(f"sandbox: {self.address_string()} {format % args}\n")
@@ -134,11 +142,19 @@ class Handler(BaseHTTPRequestHandler):
             code = contract.RATE_LIMIT if kind == "rate_limit" else contract.PAYMENT_REQUIRED
             self._send_json(*endpoints.envelope(ctx, code, None))
             return
-        answer = self._auth_failure(r.base, ctx) or self._dispatch(ctx, r, body, fault)
+        if kind == "envelope_code":
+            _, envelope = endpoints.envelope(ctx, int(fault.params["code"]), None)
+            self._send_json(200, envelope)
+            return
+        auth_failure = self._auth_failure(r.base, ctx)
+        answer = auth_failure or self._dispatch(ctx, r, body, fault)
         if kind == "drop_after_accept":
             self._drop()
             return
-        self._send_json(*answer)
+        headers = {}
+        if not auth_failure and r.base == "aisa" and r.endpoint in endpoints.PAID:
+            headers = endpoints.price_header(answer[1])
+        self._send_json(*answer, headers)
 
     def _dispatch(self, ctx, r: Route, body: bytes, fault: FaultRule | None) -> tuple:
         match r.endpoint:
@@ -181,9 +197,9 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return endpoints.envelope(ctx, contract.UNAUTHORIZED, None)
 
-    def _send_json(self, status: int, body: Any) -> None:
+    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = body if isinstance(body, bytes) else to_json(body)
-        self._send(status, "application/json", data, {})
+        self._send(status, "application/json", data, headers or {})
 
     def _send(self, status: int, content_type: str, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -201,6 +217,15 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], CLIENT_GONE):
+            return  # the client hung up: nothing to report
+        super().handle_error(request, client_address)
+
+
 class SandboxServer:
     """The sandbox: serve it in a daemon thread, switch faults on, read what it received."""
 
@@ -211,20 +236,20 @@ class SandboxServer:
         *,
         seed: Any = 0,
         task_delay: float = 0.0,
+        task_delay_jitter: float = 0.0,
         api_keys: set[str] | None = None,
         market_path: str | Path | None = None,
         webhook_timeout: float = webhooks.WEBHOOK_TIMEOUT,
         verbose: bool = False,
     ) -> None:
-        self.seed, self.task_delay = seed, task_delay
+        self.seed, self.task_delay, self.task_delay_jitter = seed, task_delay, task_delay_jitter
         self.api_keys = set(DEFAULT_API_KEYS if api_keys is None else api_keys)
-        self._initial = (seed, task_delay, frozenset(self.api_keys))
+        self._initial = (seed, task_delay, task_delay_jitter, frozenset(self.api_keys))
         self.market = load_market(market_path)
         self.webhook_timeout, self.verbose = webhook_timeout, verbose
         self.store = TaskStore()
         self.faults = FaultBox()
-        self._httpd = ThreadingHTTPServer((host, port), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer((host, port), Handler)
         self._httpd.sandbox = self  # type: ignore[attr-defined]
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -277,10 +302,10 @@ class SandboxServer:
         self.faults.clear()
 
     def reset(self) -> None:
-        """Forget tasks, the record and faults; back to the initial seed, delay and keys."""
+        """Forget tasks, the record and faults; back to the initial seed, delays and keys."""
         self.store.reset()
         self.faults.clear()
-        self.seed, self.task_delay, keys = self._initial
+        self.seed, self.task_delay, self.task_delay_jitter, keys = self._initial
         self.api_keys = set(keys)
 
     def complete_all(self) -> None:
@@ -307,7 +332,9 @@ class SandboxServer:
             return list(self.store.webhook_log)
 
     def context(self, started: float | None = None) -> endpoints.Context:
-        ctx = endpoints.Context(self.store, self.market, self.seed, self.task_delay)
+        ctx = endpoints.Context(
+            self.store, self.market, self.seed, self.task_delay, self.task_delay_jitter
+        )
         if started is not None:
             ctx.started = started
         return ctx
@@ -335,9 +362,16 @@ class SandboxServer:
                     self.complete_all()
                     return 200, {"ok": True}
                 case "POST", "config":
+                    data = data or {}
                     self.task_delay = float(data.get("task_delay", self.task_delay))
+                    jitter = data.get("task_delay_jitter", self.task_delay_jitter)
+                    self.task_delay_jitter = float(jitter)
                     self.seed = data.get("seed", self.seed)
-                    return 200, {"task_delay": self.task_delay, "seed": self.seed}
+                    return 200, {
+                        "task_delay": self.task_delay,
+                        "task_delay_jitter": self.task_delay_jitter,
+                        "seed": self.seed,
+                    }
         except (ValueError, TypeError, AttributeError) as exc:
             return 400, {"error": str(exc)}
         return 404, {"error": f"No control action {method} /_sandbox/{action}."}

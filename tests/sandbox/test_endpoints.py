@@ -1,5 +1,6 @@
 import base64
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import requests
@@ -246,3 +247,52 @@ def test_it_reports_models_with_capability_flags(api):
     assert models["claude-3-5-haiku-20241022"]["web_search_supported"] is False
     assert models["claude-opus-4-1-20250805"]["reasoning"] is True
     assert all(m["task_post_supported"] is True for m in models.values())
+
+
+def test_reset_forgets_an_added_login_password_key(sandbox):
+    sandbox.api_keys.add(BASIC_PAIR)
+    url = sandbox.dataforseo_base_url + CLAUDE + "/models"
+    assert requests.get(url, headers=basic(BASIC_PAIR), timeout=5).status_code == 200
+    sandbox.reset()
+    assert BASIC_PAIR not in sandbox.api_keys
+    assert sandbox.api_keys == {"sk-aisa-sandbox", "sk-aisa-test-key"}
+    assert requests.get(url, headers=basic(BASIC_PAIR), timeout=5).status_code == 401
+    requests.post(sandbox.url + "/_sandbox/reset", timeout=5)
+    assert BASIC_PAIR not in sandbox.api_keys
+
+
+def test_it_sends_the_price_of_a_task_post_under_the_aisa_base(api):
+    response = api.post("task_post", [make_task(), make_task(top_p=3), make_task(), make_task()])
+    assert response.headers["X-AISA-Price-USD"] == "0.030000"
+    assert response.json()["cost"] == 0.03
+    rejected = api.post("task_post", [make_task(top_p=3)])
+    assert rejected.headers["X-AISA-Price-USD"] == "0.000000"
+
+
+def test_it_sends_the_price_of_a_live_call_under_the_aisa_base(api):
+    response = api.post("live", [make_task(web_search=True)])
+    cost = response.json(parse_float=Decimal)["tasks"][0]["cost"]
+    assert cost > contract.LIVE_BASE_PRICE_USD
+    assert response.headers["X-AISA-Price-USD"] == f"{cost:.6f}"
+    assert len(response.headers["X-AISA-Price-USD"].split(".")[1]) == 6
+
+
+def test_it_sends_no_price_for_free_or_failed_calls_or_under_v3(api, sandbox):
+    (task_id,) = api.task_ids(make_task())
+    assert "X-AISA-Price-USD" not in api.get("task_get", task_id).headers
+    assert "X-AISA-Price-USD" not in api.get("models").headers
+    too_many = api.post("task_post", [make_task()] * (contract.MAX_TASKS_PER_POST + 1))
+    assert too_many.json()["status_code"] == contract.TOO_MANY_TASKS
+    assert "X-AISA-Price-USD" not in too_many.headers
+    sandbox.api_keys.add(BASIC_PAIR)
+    url = sandbox.dataforseo_base_url + CLAUDE + "/task_post"
+    response = requests.post(url, json=[make_task()], headers=basic(BASIC_PAIR), timeout=5)
+    assert response.json()["tasks"][0]["status_code"] == contract.TASK_CREATED
+    assert "X-AISA-Price-USD" not in response.headers
+    live = requests.post(
+        sandbox.dataforseo_base_url + CLAUDE + "/live",
+        json=[make_task()],
+        headers=basic(BASIC_PAIR),
+        timeout=5,
+    )
+    assert "X-AISA-Price-USD" not in live.headers

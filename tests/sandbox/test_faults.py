@@ -1,13 +1,16 @@
 """Misbehaviour on demand, switched from Python and over HTTP, and the record of requests."""
 
+import socket
+import struct
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from monitoring.aisa import contract
 from sandbox.faults import FAULT_KINDS, parse_cli
-from tests.sandbox.conftest import make_task
+from tests.sandbox.conftest import KEY, make_task
 
 
 def test_it_sleeps_for_latency_then_answers_normally(api, sandbox):
@@ -168,6 +171,7 @@ def test_it_knows_every_fault_kind_the_client_relies_on():
         "latency", "http_500", "http_503", "rate_limit", "task_rate_limit", "gateway_429",
         "unauthorized", "payment", "malformed_json", "html_error", "text_error",
         "error_string", "error_message", "drop_after_accept", "drop_before_accept",
+        "envelope_code",
     }  # fmt: skip
 
 
@@ -179,3 +183,74 @@ def test_it_records_tags_and_calls(api, sandbox):
     sandbox.reset()
     assert sandbox.accepted_tags() == {}
     assert sandbox.calls == []
+
+
+@pytest.mark.parametrize("code", [40203, 50301, 40100, 40006])
+def test_it_answers_an_envelope_code_fault_with_http_200_accepting_nothing(api, sandbox, code):
+    sandbox.add_fault("envelope_code", code=code, endpoint="task_post")
+    response = api.post("task_post", [make_task(tag="never")])
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status_code"] == code
+    assert body["status_message"] == contract.status_message(code)
+    assert body["tasks"] is None
+    assert body["tasks_count"] == 0
+    assert "X-AISA-Price-USD" not in response.headers
+    assert sandbox.accepted_tags() == {}
+    assert sandbox.tasks == {}
+    assert api.post_tasks(make_task())["tasks"][0]["status_code"] == contract.TASK_CREATED
+
+
+def test_it_takes_an_envelope_code_fault_over_http_and_from_the_command_line(api, sandbox):
+    rule = {"kind": "envelope_code", "code": 50301, "endpoint": "models"}
+    assert requests.post(sandbox.url + "/_sandbox/faults", json=rule, timeout=5).ok
+    assert api.get("models").json()["status_code"] == 50301
+    parsed = parse_cli("envelope_code:2:task_post:code=40203").as_dict()
+    assert parsed == {"kind": "envelope_code", "count": 2, "endpoint": "task_post", "code": 40203}
+    assert parse_cli("latency:0::seconds=2.5").as_dict()["seconds"] == 2.5
+
+
+@pytest.mark.parametrize("code", [None, "abc", 1.5, True])
+def test_it_refuses_an_envelope_code_fault_without_an_integer_code(sandbox, code):
+    params = {} if code is None else {"code": code}
+    with pytest.raises(ValueError, match="integer code"):
+        sandbox.add_fault("envelope_code", **params)
+
+
+def hang_up(sandbox, path: str) -> None:
+    """Send a request and reset the connection without reading the answer."""
+    address = urlsplit(sandbox.url)
+    with socket.create_connection((address.hostname, address.port)) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n[]".encode()
+        )
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def test_a_client_that_gives_up_leaves_no_traceback(api, sandbox, capfd):
+    sandbox.add_fault("latency", seconds=0.2, count=4)
+    for _ in range(3):
+        hang_up(sandbox, api.url("task_post").removeprefix(sandbox.url))
+    with pytest.raises(requests.ReadTimeout):
+        api.session.get(api.url("models"), timeout=0.05)
+    time.sleep(0.6)  # the server wakes up and writes to the closed connections
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    assert "Exception occurred" not in err
+    assert api.get("models").status_code == 200
+
+
+@pytest.mark.parametrize("error", [BrokenPipeError(), ConnectionResetError()])
+def test_the_server_swallows_a_client_hanging_up_but_reports_other_errors(sandbox, capfd, error):
+    httpd = sandbox._httpd
+    try:
+        raise error
+    except OSError:
+        httpd.handle_error(None, ("127.0.0.1", 1))
+    assert capfd.readouterr().err == ""
+    try:
+        raise ValueError("a real bug")
+    except ValueError:
+        httpd.handle_error(None, ("127.0.0.1", 1))
+    assert "a real bug" in capfd.readouterr().err
