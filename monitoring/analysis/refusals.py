@@ -1,0 +1,103 @@
+"""Find the stretches of an answer in which the model says it does not know something.
+
+"I couldn't find information about Acme CRM" names Acme CRM but is the opposite of a
+recommendation, so a brand named there must not count as a mention. The unit is the
+*clause* that holds the refusal phrase: the sentence, cut at contrast words, because Claude
+typically goes on in the same sentence with "…, but HubSpot and Pipedrive are popular
+alternatives", and those brands are real mentions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+_APOS = "['\u2019]"
+_FILLER = r"(?:[\w-]+\s+){0,3}?"  # "any", "specific", "up-to-date reliable", ...
+_KNOWLEDGE = r"(?:information|info|details|data|knowledge|record|records|evidence|mention)"
+_CANNOT = (
+    rf"(?:could\s*n{_APOS}?t|could\s+not|can{_APOS}?t|cannot|can\s+not|was\s*n{_APOS}?t\s+able\s+to"
+    rf"|was\s+not\s+able\s+to|was\s+unable\s+to|am\s+unable\s+to|{_APOS}m\s+unable\s+to"
+    rf"|am\s+not\s+able\s+to|{_APOS}m\s+not\s+able\s+to|did\s*n{_APOS}?t|did\s+not)"
+)
+_DO_NOT = rf"(?:do\s*n{_APOS}?t|do\s+not|did\s*n{_APOS}?t|did\s+not)"
+_I_AM = rf"(?:I{_APOS}m|I\s+am)"
+
+_REFUSAL_RE = re.compile(
+    "|".join(
+        (
+            # I couldn't find (any specific) information / anything about X
+            rf"\b(?:I|we)\s*{_CANNOT}\s+find\s+(?:{_FILLER}{_KNOWLEDGE}|anything)\b",
+            # I don't have (any reliable) information on X
+            rf"\bI\s+{_DO_NOT}\s+have\s+{_FILLER}{_KNOWLEDGE}\b",
+            # I have no (specific) information about X
+            rf"\bI\s+have\s+no\s+{_FILLER}{_KNOWLEDGE}\b",
+            # I'm not familiar with X / I'm not aware of X
+            rf"\b{_I_AM}\s+not\s+(?:familiar\s+with|aware\s+of)\b",
+            # X isn't a company I'm familiar with
+            rf"\b(?:is\s*n{_APOS}t|is\s+not)\s+{_FILLER}{_I_AM}\s+familiar\s+with\b",
+            # I don't recognize / know of X
+            rf"\bI\s+{_DO_NOT}\s+(?:recogni[sz]e|know\s+of)\b",
+            # (there is) no (public) information about X
+            rf"\bno\s+{_FILLER}information\s+(?:about|on|regarding|for)\b",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+#: Every refusal phrase contains one of these (lower case).
+_TRIGGERS = ("find", "have", "familiar", "aware", "recogni", "know of", "information")
+
+# Where a clause ends: a sentence end, a line break, a semicolon, a spaced dash, or a
+# contrast word that starts a new thought ("…, but HubSpot is …").
+_CLAUSE_BREAK_RE = re.compile(
+    r"[.!?](?=\s|$)|\n|;|\s[\u2014\u2013-]\s|\u2014"
+    r"|\b(?:but|however|whereas|unlike|instead|although|though)\b"
+    r"|,\s*(?:so|while|yet)\b",
+    re.IGNORECASE,
+)
+
+
+def refusal_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every clause of ``text`` that contains a refusal phrase."""
+    lowered = text.lower()
+    if not any(trigger in lowered for trigger in _TRIGGERS):
+        return []  # substring checks are far cheaper than running the refusal regex
+    spans = [_clause_around(text, m.start(), m.end()) for m in _REFUSAL_RE.finditer(text)]
+    return _merge(spans)
+
+
+def _clause_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause holding ``text[start:end]``: from the previous break to the next one.
+
+    Only the lines around the phrase are scanned: a clause never crosses a line break.
+    """
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    clause_start, clause_end = line_start, line_end
+    for found in _CLAUSE_BREAK_RE.finditer(text, line_start, line_end):
+        if found.end() <= start:
+            clause_start = found.end()
+        elif found.start() >= end:
+            clause_end = found.start()
+            break
+        # a break overlapping the phrase itself is not a boundary
+    return clause_start, clause_end
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping spans (two refusals in one clause give one span)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def inside_any(position: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether ``position`` falls inside one of the sorted, disjoint ``spans``."""
+    index = bisect.bisect_right(spans, position, key=lambda span: span[0]) - 1
+    return index >= 0 and spans[index][0] <= position < spans[index][1]
