@@ -154,6 +154,17 @@ AISA_LLM_FAMILY = os.environ.get("AISA_LLM_FAMILY", "claude")
 AISA_CONNECT_TIMEOUT = float(os.environ.get("AISA_CONNECT_TIMEOUT", "5"))
 AISA_READ_TIMEOUT = float(os.environ.get("AISA_READ_TIMEOUT", "60"))
 
+# --- The task pipeline -------------------------------------------------------------------
+# task_post calls per minute, shared by every worker (the AIsa tier allows 60/600/3000).
+AISA_CALLS_PER_MINUTE = int(os.environ.get("AISA_CALLS_PER_MINUTE", "30"))
+# Hard cap on what all workspaces together may commit per UTC day (USD); empty = no cap.
+AISA_DAILY_CAP_USD = os.environ.get("AISA_DAILY_CAP_USD", "5.00")
+# How results come back: any of poll, tasks_ready, pingback, postback (poll is the safe default).
+AISA_COLLECT_MODES = env_list("AISA_COLLECT_MODES", "poll")
+# Public base URL of this installation and the secret its webhook URLs carry (pingback/postback).
+AISA_WEBHOOK_BASE_URL = os.environ.get("AISA_WEBHOOK_BASE_URL", "").rstrip("/")
+AISA_WEBHOOK_SECRET = os.environ.get("AISA_WEBHOOK_SECRET", "")
+
 # --- Auth, i18n, static ------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

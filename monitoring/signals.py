@@ -11,6 +11,23 @@ def ensure_schedules(sender, **kwargs) -> None:
     from django_q.models import Schedule
 
     Schedule.objects.update_or_create(
+        name="models_refresh",
+        defaults={
+            "func": "monitoring.tasks.models_refresh",
+            "schedule_type": Schedule.HOURLY,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.update_or_create(
+        name="pipeline_tick",
+        defaults={
+            "func": "monitoring.tasks.pipeline_tick",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.update_or_create(
         name="heartbeat",
         defaults={
             "func": "monitoring.tasks.heartbeat",

@@ -1,13 +1,48 @@
 from django.urls import path
 
-from monitoring.views import health, workspaces
+from monitoring.views import brands, builder, health, prompts, tasks, webhooks, workspaces
 
 urlpatterns = [
     path("", workspaces.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("hooks/pingback/<str:token>/", webhooks.pingback, name="webhook_pingback"),
+    path("hooks/postback/<str:token>/", webhooks.postback, name="webhook_postback"),
     path("w/<int:workspace_id>/", workspaces.workspace_home, name="workspace_home"),
     path("w/<int:workspace_id>/members/", workspaces.workspace_members, name="workspace_members"),
     path(
         "w/<int:workspace_id>/settings/", workspaces.workspace_settings, name="workspace_settings"
+    ),
+    # Request builder and tasks
+    path("w/<int:workspace_id>/builder/", builder.builder, name="builder"),
+    path("w/<int:workspace_id>/builder/preview/", builder.builder_preview, name="builder_preview"),
+    path("w/<int:workspace_id>/models/refresh/", builder.models_refresh, name="models_refresh"),
+    path("w/<int:workspace_id>/tasks/", tasks.task_list, name="task_list"),
+    # Brands and prompts
+    path("w/<int:workspace_id>/brands/", brands.brand_list, name="brand_list"),
+    path("w/<int:workspace_id>/brands/new/", brands.brand_create, name="brand_create"),
+    path("w/<int:workspace_id>/brands/<int:brand_id>/", brands.brand_row, name="brand_row"),
+    path("w/<int:workspace_id>/brands/<int:brand_id>/edit/", brands.brand_edit, name="brand_edit"),
+    path(
+        "w/<int:workspace_id>/brands/<int:brand_id>/delete/",
+        brands.brand_delete,
+        name="brand_delete",
+    ),
+    path("w/<int:workspace_id>/prompts/", prompts.prompt_list, name="prompt_list"),
+    path("w/<int:workspace_id>/prompts/new/", prompts.prompt_create, name="prompt_create"),
+    path("w/<int:workspace_id>/prompts/import/", prompts.prompt_import, name="prompt_import"),
+    path(
+        "w/<int:workspace_id>/prompts/<int:prompt_id>/edit/",
+        prompts.prompt_edit,
+        name="prompt_edit",
+    ),
+    path(
+        "w/<int:workspace_id>/prompts/<int:prompt_id>/toggle/",
+        prompts.prompt_toggle,
+        name="prompt_toggle",
+    ),
+    path(
+        "w/<int:workspace_id>/prompts/<int:prompt_id>/delete/",
+        prompts.prompt_delete,
+        name="prompt_delete",
     ),
 ]

@@ -583,3 +583,20 @@ def build_task(**fields: Any) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"Unknown task fields: {sorted(unknown)}")
     return {f: fields[f] for f in TASK_FIELDS if fields.get(f) is not None}
+
+
+#: The fields that belong to a prompt rather than to the request settings.
+PROMPT_FIELDS = ("user_prompt", "system_message", "message_chain")
+
+
+def validate_prompt(
+    user_prompt: Any, system_message: Any = None, message_chain: Any = None
+) -> list[Problem]:
+    """The problems of a prompt's own fields, judged by the same rules as a whole task."""
+    task = {
+        "user_prompt": user_prompt,
+        "model_name": "any",
+        "system_message": system_message or None,
+        "message_chain": message_chain or None,
+    }
+    return [p for p in validate_task(task) if p.field in PROMPT_FIELDS]

@@ -1,0 +1,193 @@
+"""The request builder: form fields for every ``task_post`` field, judged by the contract.
+
+The form only parses strings into typed values; whether the API accepts the request is
+decided by ``contract.validate_task`` alone, so the form accepts exactly what the API accepts.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.db import models
+
+from monitoring.aisa import contract
+from monitoring.bodies import task_body
+from monitoring.models import Prompt, Schedule
+
+MAX_SAMPLES = 10
+#: Fields of the request settings (shared by every task of a send), in contract order.
+SETTINGS_FIELDS = tuple(
+    f
+    for f in contract.TASK_FIELDS
+    if f not in ("user_prompt", "tag", "postback_url", "pingback_url")
+)
+
+
+class PromptScope(models.TextChoices):
+    SELECTED = "selected", "Selected prompts"
+    TAG = "tag", "All active prompts with a tag"
+    ALL = "all", "All active prompts"
+
+
+class RequestBuilderForm(forms.Form):
+    scope = forms.ChoiceField(choices=PromptScope.choices, initial=PromptScope.SELECTED)
+    prompts = forms.ModelMultipleChoiceField(queryset=Prompt.objects.none(), required=False)
+    tag = forms.ModelChoiceField(queryset=None, required=False, empty_label="Choose a tag")
+    samples = forms.IntegerField(
+        initial=1, help_text=f"Answers per prompt (1–{MAX_SAMPLES}); answers vary, so sample."
+    )
+    model_name = forms.ChoiceField(label="Model", choices=())
+    max_output_tokens = forms.IntegerField(
+        required=False, initial=contract.DEFAULT_OUTPUT_TOKENS, label="Max output tokens"
+    )
+    temperature = forms.FloatField(required=False, label="Temperature")
+    top_p = forms.FloatField(required=False, label="Top-p")
+    web_search = forms.BooleanField(required=False, label="Web search")
+    force_web_search = forms.BooleanField(required=False, label="Force web search")
+    web_search_country_iso_code = forms.CharField(
+        required=False,
+        label="Country",
+        widget=forms.Select(
+            choices=[("", "Any country"), *[(c, c) for c in contract.COUNTRY_CODES]]
+        ),
+    )
+    web_search_city = forms.CharField(required=False, label="City", strip=True)
+    system_message = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="System message",
+        help_text="Used for prompts that have no system message of their own.",
+    )
+    use_reasoning = forms.BooleanField(required=False, label="Reasoning")
+    # Only for "Save as monitor".
+    monitor_name = forms.CharField(required=False, max_length=120, label="Monitor name")
+    schedule = forms.ChoiceField(choices=Schedule.choices, initial=Schedule.MANUAL, required=False)
+    cron = forms.CharField(required=False, max_length=100, label="Cron expression")
+
+    def __init__(self, *args, workspace, models: dict[str, contract.ModelInfo], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+        self.models = models
+        self.fields["prompts"].queryset = Prompt.objects.filter(workspace=workspace, is_active=True)
+        self.fields["tag"].queryset = workspace.tags.all()
+        self.fields["model_name"].choices = [
+            (name, name) for name, info in models.items() if info.task_post_supported
+        ]
+        self.message_chain = chain_from_data(self.data) if self.is_bound else []
+        self.selected_prompts: list[Prompt] = []
+        self.tasks: list[dict] = []
+
+    # --- Cleaning ----------------------------------------------------------------------
+
+    def clean(self):
+        data = super().clean()
+        samples = data.get("samples")
+        if samples is not None and not 1 <= samples <= MAX_SAMPLES:
+            self.add_error("samples", f"Choose between 1 and {MAX_SAMPLES} samples per prompt.")
+        self.selected_prompts = self._prompts(data)
+        settings = self.request_settings()
+        self._add_problems(contract.validate_task(self._probe_task(settings), models=self.models))
+        self.tasks = [task_body(prompt=p, request_settings=settings) for p in self.selected_prompts]
+        for prompt, task in zip(self.selected_prompts, self.tasks, strict=True):
+            own = _own_fields(prompt)
+            for problem in contract.validate_task(task, models=self.models):
+                if problem.field in own:
+                    self.add_error(None, f"Prompt “{prompt}”: {problem.message}")
+        return data
+
+    def _prompts(self, data) -> list[Prompt]:
+        scope = data.get("scope")
+        active = Prompt.objects.filter(workspace=self.workspace, is_active=True)
+        if scope == PromptScope.ALL:
+            prompts = list(active.order_by("id"))
+        elif scope == PromptScope.TAG:
+            if not data.get("tag"):
+                self.add_error("tag", "Choose the tag whose prompts to send.")
+                return []
+            prompts = list(active.filter(tags=data["tag"]).order_by("id"))
+        else:
+            prompts = list(data.get("prompts") or [])
+        if not prompts and not self.has_error("tag"):
+            self.add_error("prompts", "Choose at least one active prompt to send.")
+        return prompts
+
+    def _probe_task(self, settings: dict) -> dict:
+        """The settings as one task, to report field problems once rather than per prompt."""
+        return {"user_prompt": "probe", **settings}
+
+    def _add_problems(self, problems: list[contract.Problem]) -> None:
+        for problem in problems:
+            if problem.field in self.fields and problem.field != "user_prompt":
+                if problem.message not in self.errors.get(problem.field, []):
+                    self.add_error(problem.field, problem.message)
+            elif problem.field == "message_chain":
+                self.add_error(None, problem.message)
+                self.chain_errors.append(problem.message)
+
+    @property
+    def chain_errors(self) -> list[str]:
+        if not hasattr(self, "_chain_errors"):
+            self._chain_errors: list[str] = []
+        return self._chain_errors
+
+    # --- What is sent ------------------------------------------------------------------
+
+    def request_settings(self) -> dict:
+        """The request fields shared by every task, typed, unset ones left out."""
+        data = getattr(self, "cleaned_data", {})
+        values = {field: data.get(field) for field in SETTINGS_FIELDS if field != "message_chain"}
+        for flag in contract.BOOLEAN_FIELDS:
+            values[flag] = True if values.get(flag) else None  # false is the API's default
+        for text in ("web_search_country_iso_code", "web_search_city", "system_message"):
+            values[text] = values.get(text) or None
+        values["message_chain"] = self.message_chain or None
+        return contract.build_task(**values)
+
+    def estimate(self, *, average_cost: Decimal | None) -> dict:
+        data = getattr(self, "cleaned_data", {})
+        samples = data.get("samples") or 1
+        count = len(self.selected_prompts) * samples
+        return {
+            "tasks": count,
+            "prompts": len(self.selected_prompts),
+            "samples": samples,
+            "prepaid": contract.TASK_PREPAYMENT_USD * count,
+            "expected": average_cost * count if average_cost is not None else None,
+            "average_cost": average_cost,
+        }
+
+
+def _own_fields(prompt: Prompt) -> set[str]:
+    """The task fields a prompt supplies itself (its problems are the prompt's, not the form's)."""
+    own = {"user_prompt"}
+    if prompt.system_message:
+        own.add("system_message")
+    if prompt.message_chain:
+        own.add("message_chain")
+    return own
+
+
+def chain_from_data(data) -> list[dict]:
+    """The message chain editor's turns (``chain-N-role`` / ``chain-N-message``) in order.
+
+    Turns with an empty message are kept, so the contract can say which turn is empty.
+    """
+    indexes = sorted(
+        {
+            int(key.split("-")[1])
+            for key in data
+            if key.startswith("chain-") and key.count("-") == 2 and key.split("-")[1].isdigit()
+        }
+    )
+    chain = []
+    for i in indexes:
+        if data.get(f"chain-{i}-delete"):
+            continue
+        chain.append(
+            {
+                "role": data.get(f"chain-{i}-role", "user"),
+                "message": data.get(f"chain-{i}-message", ""),
+            }
+        )
+    return chain

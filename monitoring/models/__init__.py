@@ -1,0 +1,43 @@
+"""The product's models, one module per concern; import them from here."""
+
+from monitoring.models.answers import Answer, Citation
+from monitoring.models.brands import Brand, BrandAlias, BrandDomain, BrandKind
+from monitoring.models.prompts import Prompt, Tag
+from monitoring.models.requests import LlmModel, ModelRefresh, Monitor, MonitorRun, Schedule
+from monitoring.models.tasks import (
+    FINAL_STATUSES,
+    ApiCall,
+    PipelineHalt,
+    RateWindow,
+    Task,
+    TaskEvent,
+    TaskStatus,
+)
+from monitoring.models.workspaces import Heartbeat, Membership, Role, Workspace
+
+__all__ = [
+    "FINAL_STATUSES",
+    "Answer",
+    "ApiCall",
+    "Citation",
+    "PipelineHalt",
+    "RateWindow",
+    "MonitorRun",
+    "Brand",
+    "BrandAlias",
+    "BrandDomain",
+    "BrandKind",
+    "Heartbeat",
+    "LlmModel",
+    "Membership",
+    "ModelRefresh",
+    "Monitor",
+    "Prompt",
+    "Role",
+    "Schedule",
+    "Tag",
+    "Task",
+    "TaskEvent",
+    "TaskStatus",
+    "Workspace",
+]

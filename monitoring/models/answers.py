@@ -1,0 +1,45 @@
+"""What came back: the answer of a collected task, its citations and fan-out queries."""
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+
+class Answer(models.Model):
+    task = models.OneToOneField("Task", on_delete=models.CASCADE, related_name="answer")
+    workspace = models.ForeignKey("Workspace", on_delete=models.CASCADE, related_name="answers")
+    prompt = models.ForeignKey("Prompt", on_delete=models.PROTECT, related_name="answers")
+    text = models.TextField()
+    model_name = models.CharField(max_length=100)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    reasoning_tokens = models.PositiveIntegerField(default=0)
+    web_search = models.BooleanField(default=False)
+    money_spent = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    answered_at = models.DateTimeField(help_text="When the API produced the answer.")
+    fan_out_queries = models.JSONField(default=list, blank=True)
+    # Decimal amounts are kept exact (written as strings) rather than rounded through floats.
+    raw = models.JSONField(
+        encoder=DjangoJSONEncoder, help_text="The result object as the API returned it."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-answered_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "answered_at"], name="answer_ws_at")]
+
+    def __str__(self) -> str:
+        return f"Answer to {self.prompt} ({self.answered_at:%Y-%m-%d})"
+
+
+class Citation(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="citations")
+    position = models.PositiveSmallIntegerField()
+    url = models.URLField(max_length=2000)
+    title = models.CharField(max_length=500, blank=True)
+    domain = models.CharField(max_length=253, db_index=True)
+
+    class Meta:
+        ordering = ["answer", "position"]
+
+    def __str__(self) -> str:
+        return self.url

@@ -1,0 +1,79 @@
+"""Storing a task's answer: text, tokens, citations, fan-out queries and the raw JSON."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from monitoring.aisa.results import Answer as ApiAnswer
+from monitoring.models import Answer, ApiCall, Citation, Task, TaskStatus
+from monitoring.pipeline.history import task_cost_record, task_transition
+
+COLLECTABLE = (TaskStatus.POSTED, TaskStatus.COMPLETED, TaskStatus.UNKNOWN, TaskStatus.EXPIRED)
+
+
+def url_domain(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return host.removeprefix("www.")
+
+
+def answer_store(
+    *, task: Task, answer: ApiAnswer, api_call: ApiCall | None = None, via: str = "task_get"
+) -> bool:
+    """Store the answer once and mark the task collected; a replay is a harmless no-op."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            if not task_transition(
+                task=task,
+                to=TaskStatus.COLLECTED,
+                allowed_from=COLLECTABLE,
+                api_call=api_call,
+                message=f"Answer collected via {via}.",
+                collected_at=now,
+                completed_at=task.completed_at or now,
+                next_attempt_at=None,
+            ):
+                return False
+            stored = Answer.objects.create(
+                task=task,
+                workspace_id=task.workspace_id,
+                prompt_id=task.prompt_id,
+                text=answer.text,
+                model_name=answer.model_name,
+                input_tokens=answer.input_tokens,
+                output_tokens=answer.output_tokens,
+                reasoning_tokens=answer.reasoning_tokens,
+                web_search=answer.web_search,
+                money_spent=answer.money_spent,
+                answered_at=answer.datetime or now,
+                fan_out_queries=answer.fan_out_queries,
+                raw=answer.raw,
+            )
+            Citation.objects.bulk_create(
+                Citation(
+                    answer=stored,
+                    position=i,
+                    url=c.url[:2000],
+                    title=c.title[:500],
+                    domain=url_domain(c.url),
+                )
+                for i, c in enumerate(answer.citations, start=1)
+            )
+            task_cost_record(
+                task=task,
+                field="money_spent",
+                amount=answer.money_spent,
+                api_call=api_call,
+                message="Charged by the model provider.",
+            )
+    except IntegrityError:
+        return False  # a concurrent collector stored it first
+    _after_store(stored)
+    return True
+
+
+def _after_store(answer: Answer) -> None:
+    """Hook for the analysis of a new answer (mentions, citations)."""

@@ -1,0 +1,143 @@
+"""Collecting results: polling task_get, the tasks_ready list, and expiry after 72 hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from monitoring.aisa.client import AisaClient
+from monitoring.aisa.contract import TASK_EXPIRY_HOURS, Outcome
+from monitoring.aisa.errors import AisaError
+from monitoring.models import Task, TaskStatus
+from monitoring.pipeline.answers import answer_store
+from monitoring.pipeline.history import task_transition
+
+#: Poll intervals after each "not ready yet": quick at first, then patient.
+POLL_INTERVALS = [timedelta(seconds=s) for s in (3, 5, 10, 20, 40, 60, 120, 300, 600, 900)]
+WAITING = (TaskStatus.POSTED, TaskStatus.COMPLETED)
+
+
+@dataclass
+class CollectReport:
+    collected: int = 0
+    waiting: int = 0
+    failed: int = 0
+    errors: int = 0
+    expired: int = 0
+    stopped: str = ""
+
+
+def poll_interval(polls: int) -> timedelta:
+    return POLL_INTERVALS[min(polls, len(POLL_INTERVALS) - 1)]
+
+
+def tasks_collect(*, client: AisaClient, limit: int = 200, now=None) -> CollectReport:
+    """Poll the due posted tasks once each."""
+    now = now or timezone.now()
+    report = CollectReport()
+    due = Task.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), status__in=WAITING
+    ).exclude(provider_task_id="")
+    for task in due.order_by("next_attempt_at", "id")[:limit]:
+        try:
+            task_collect(client=client, task=task, report=report)
+        except AisaError as exc:
+            if exc.outcome in (Outcome.AUTH, Outcome.PAYMENT):
+                report.stopped = str(exc)
+                break
+    return report
+
+
+def task_collect(*, client: AisaClient, task: Task, report: CollectReport | None = None) -> None:
+    """Ask for one task's result and act on the answer; stop errors propagate."""
+    report = report or CollectReport()
+    try:
+        result = client.task_get(task.provider_task_id)
+    except AisaError as exc:
+        if exc.outcome in (Outcome.AUTH, Outcome.PAYMENT):
+            raise
+        _poll_later(task, f"Polling failed, will try again: {exc}", exc.status_code)
+        report.errors += 1
+        return
+    if result.ready:
+        report.collected += answer_store(task=task, answer=result.answer)
+    elif result.outcome is Outcome.NOT_READY:
+        _poll_later(task, "", None)
+        report.waiting += 1
+    elif result.outcome in (Outcome.RETRYABLE, Outcome.RATE_LIMITED):
+        _poll_later(task, f"{result.status_code} {result.status_message}", result.status_code)
+        report.errors += 1
+    else:
+        message = f"The API reports {result.status_code} {result.status_message}"
+        task_transition(
+            task=task,
+            to=TaskStatus.FAILED,
+            allowed_from=WAITING,
+            message=message,
+            error_code=result.status_code,
+            last_error_code=result.status_code,
+            last_error_message=message,
+            next_attempt_at=None,
+        )
+        report.failed += 1
+
+
+def _poll_later(task: Task, message: str, code: int | None) -> None:
+    """Schedule the next poll; not-ready polls change no status, so they write no history."""
+    when = timezone.now() + poll_interval(task.polls)
+    fields = {"next_attempt_at": when, "polls": task.polls + 1}
+    if message:
+        fields.update(last_error_code=code, last_error_message=message[:2000])
+    Task.objects.filter(pk=task.pk, status__in=WAITING).update(**fields)
+
+
+def tasks_ready_collect(*, client: AisaClient) -> CollectReport:
+    """Ask which tasks are done and fetch those at once (one list call instead of many polls)."""
+    report = CollectReport()
+    ready = client.tasks_ready()
+    ids = {item.id for item in ready}
+    for task in Task.objects.filter(provider_task_id__in=ids, status__in=WAITING):
+        task_collect(client=client, task=task, report=report)
+    return report
+
+
+def task_mark_completed(*, task: Task, provider_id: str, via: str) -> bool:
+    """The API says the task is done (pingback): fetch it at once.
+
+    A task whose post outcome was unknown is thereby proven to exist: it takes the id.
+    """
+    return task_transition(
+        task=task,
+        to=TaskStatus.COMPLETED,
+        allowed_from=[TaskStatus.POSTED, TaskStatus.UNKNOWN],
+        message=f"Completion notified by {via}.",
+        completed_at=timezone.now(),
+        next_attempt_at=timezone.now(),
+        provider_task_id=provider_id,
+    )
+
+
+def tasks_expire(*, now=None) -> int:
+    """Tasks not completed within 72 hours are failed (and refunded) by the provider."""
+    now = now or timezone.now()
+    limit = now - timedelta(hours=TASK_EXPIRY_HOURS)
+    stale = Task.objects.filter(
+        Q(status__in=WAITING, posted_at__lt=limit)
+        | Q(status=TaskStatus.UNKNOWN, claimed_at__lt=limit)
+    )
+    count = 0
+    for task in stale:
+        count += task_transition(
+            task=task,
+            to=TaskStatus.EXPIRED,
+            allowed_from=[*WAITING, TaskStatus.UNKNOWN],
+            message=(
+                f"Not completed within {TASK_EXPIRY_HOURS} hours: the provider fails such "
+                "tasks and refunds the prepayment."
+            ),
+            next_attempt_at=None,
+        )
+    return count

@@ -1,0 +1,130 @@
+"""Reconciling tasks whose post outcome is unknown, by their tag, before any re-post.
+
+A task becomes ``unknown`` when a post timed out or the connection dropped after sending,
+when a response did not mention it, or when a worker died mid-post (its claim goes stale).
+Only ``id_list`` can say for sure: found → posted (with its provider id); confirmed absent
+(the listing succeeded, covers the post time, and the grace period has passed) → queued
+again. Anything less leaves the task unknown: never twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Min
+from django.utils import timezone
+
+from monitoring.aisa.client import AisaClient
+from monitoring.aisa.contract import Outcome
+from monitoring.aisa.errors import AisaError
+from monitoring.models import Task, TaskStatus
+from monitoring.pipeline.history import task_cost_record, task_transition
+from monitoring.pipeline.posting import FIRST_POLL_AFTER
+
+#: A task must have been unknown this long before "not listed" counts as absent: a request
+#: we gave up on may still be in flight at the gateway, or the provider may take a moment to
+#: list a task it just accepted. Waiting longer only delays a re-post; too short bills twice.
+ABSENCE_GRACE = timedelta(minutes=10)
+#: id_list is fetched from this long before the oldest unknown post.
+WINDOW_MARGIN = timedelta(minutes=10)
+MAX_PAGES = 20
+PAGE = 1000
+
+
+@dataclass
+class ReconcileReport:
+    stale: int = 0
+    found: int = 0
+    absent: int = 0
+    waiting: int = 0
+    error: str = ""
+
+
+def claim_timeout() -> timedelta:
+    """How long a claim may stay in ``posting`` before the worker is presumed dead."""
+    return timedelta(seconds=settings.AISA_CONNECT_TIMEOUT + settings.AISA_READ_TIMEOUT + 30)
+
+
+def stale_claims_mark_unknown(*, now=None) -> int:
+    now = now or timezone.now()
+    count = 0
+    stale = Task.objects.filter(status=TaskStatus.POSTING, claimed_at__lt=now - claim_timeout())
+    for task in stale:
+        count += task_transition(
+            task=task,
+            to=TaskStatus.UNKNOWN,
+            allowed_from=[TaskStatus.POSTING],
+            message="The posting worker stopped mid-post; outcome unknown until reconciled.",
+        )
+    return count
+
+
+def tasks_reconcile(*, client: AisaClient, now=None) -> ReconcileReport:
+    now = now or timezone.now()
+    report = ReconcileReport(stale=stale_claims_mark_unknown(now=now))
+    unknown = Task.objects.filter(status=TaskStatus.UNKNOWN)
+    oldest = unknown.aggregate(oldest=Min("claimed_at"))["oldest"]
+    if not unknown.exists():
+        return report
+    try:
+        listed = _listed_by_tag(client, since=(oldest or now) - WINDOW_MARGIN, until=now)
+    except AisaError as exc:
+        report.error = str(exc)
+        return report
+    for task in unknown:
+        _reconcile_one(task, listed.get(task.tag), now, report)
+    return report
+
+
+def _listed_by_tag(client: AisaClient, *, since, until) -> dict:
+    listed = {}
+    for page in range(MAX_PAGES):
+        items = client.id_list(
+            datetime_from=since,
+            datetime_to=until + timedelta(minutes=1),
+            limit=PAGE,
+            offset=page * PAGE,
+            include_metadata=True,
+        )
+        for item in items:
+            if item.tag:
+                listed.setdefault(item.tag, item)
+        if len(items) < PAGE:
+            return listed
+    raise AisaError(
+        "id_list returned more pages than expected; not treating any task as absent.",
+        outcome=Outcome.UNKNOWN,
+    )
+
+
+def _reconcile_one(task: Task, item, now, report: ReconcileReport) -> None:
+    if item is not None:
+        task_transition(
+            task=task,
+            to=TaskStatus.POSTED,
+            allowed_from=[TaskStatus.UNKNOWN],
+            message=f"Reconciled: id_list shows the API created this task ({item.id}).",
+            provider_task_id=item.id,
+            posted_at=item.datetime_posted or now,
+            next_attempt_at=now + FIRST_POLL_AFTER,
+        )
+        task_cost_record(
+            task=task,
+            field="cost_prepaid",
+            amount=item.cost or None,
+            message="Prepayment as id_list reports it.",
+        )
+        report.found += 1
+    elif task.claimed_at and task.claimed_at < now - ABSENCE_GRACE:
+        task_transition(
+            task=task,
+            to=TaskStatus.QUEUED,
+            allowed_from=[TaskStatus.UNKNOWN],
+            message="Confirmed absent by id_list: the API never created it; safe to post again.",
+            next_attempt_at=None,
+        )
+        report.absent += 1
+    else:
+        report.waiting += 1

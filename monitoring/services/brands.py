@@ -1,0 +1,52 @@
+"""Writes of brands with their aliases and domains."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from monitoring.models import Brand, BrandAlias, BrandDomain, Workspace
+
+
+def brand_create(
+    *, workspace: Workspace, name: str, kind: str, aliases: list[str], domains: list[str]
+) -> Brand:
+    with transaction.atomic():
+        brand = Brand.objects.create(workspace=workspace, name=name, kind=kind)
+        BrandAlias.objects.bulk_create(BrandAlias(brand=brand, name=a) for a in aliases)
+        BrandDomain.objects.bulk_create(BrandDomain(brand=brand, domain=d) for d in domains)
+    return brand
+
+
+def brand_update(
+    *, brand: Brand, name: str, kind: str, aliases: list[str], domains: list[str]
+) -> Brand:
+    with transaction.atomic():
+        brand.name, brand.kind = name, kind
+        brand.save(update_fields=["name", "kind", "updated_at"])
+        _aliases_sync(brand=brand, names=aliases)
+        _domains_sync(brand=brand, domains=domains)
+    # Drop prefetched aliases/domains so the row renders what was saved.
+    brand._prefetched_objects_cache = {}
+    return brand
+
+
+def _aliases_sync(*, brand: Brand, names: list[str]) -> None:
+    """Keep the aliases whose spelling is unchanged (same rows), replace the rest."""
+    current = {a.name: a.pk for a in brand.aliases.all()}
+    BrandAlias.objects.filter(pk__in=[pk for n, pk in current.items() if n not in names]).delete()
+    BrandAlias.objects.bulk_create(
+        BrandAlias(brand=brand, name=n) for n in names if n not in current
+    )
+
+
+def _domains_sync(*, brand: Brand, domains: list[str]) -> None:
+    brand.domains.exclude(domain__in=domains).delete()
+    current = set(brand.domains.values_list("domain", flat=True))
+    BrandDomain.objects.bulk_create(
+        BrandDomain(brand=brand, domain=d) for d in domains if d not in current
+    )
+
+
+def brand_delete(*, brand: Brand) -> None:
+    """Remove a brand with its aliases and domains; answers belong to tasks and stay."""
+    brand.delete()

@@ -1,0 +1,22 @@
+"""Enqueueing background jobs, always after the transaction that made the work commits."""
+
+from django.db import transaction
+
+
+def _enqueue(func: str, *args) -> None:
+    from django_q.tasks import async_task
+
+    transaction.on_commit(lambda: async_task(func, *args))
+
+
+def post_enqueue() -> None:
+    """Ask a worker to post queued tasks now rather than at the next minute."""
+    _enqueue("monitoring.tasks.pipeline_post")
+
+
+def collect_enqueue(*, task_id: int) -> None:
+    _enqueue("monitoring.tasks.collect_task", task_id)
+
+
+def collect_burst_enqueue() -> None:
+    _enqueue("monitoring.tasks.collect_burst")

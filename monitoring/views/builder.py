@@ -1,0 +1,124 @@
+"""The request builder: live validation, JSON preview, cost estimate, send or save."""
+
+import json
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from monitoring.access import workspace_access
+from monitoring.forms.builder import RequestBuilderForm
+from monitoring.selectors import catalog
+from monitoring.selectors import tasks as task_selectors
+from monitoring.services import catalog as catalog_services
+from monitoring.services import tasks as task_services
+
+PREVIEW_LIMIT = 3  # bodies shown in full; the rest are counted
+
+
+def _form(request, membership):
+    return RequestBuilderForm(
+        request.POST or None,
+        workspace=membership.workspace,
+        models=catalog.model_catalog(),
+    )
+
+
+def _context(form, membership):
+    average = task_selectors.task_average_cost(workspace=membership.workspace)
+    bodies = [{**t, "tag": "(unique per task, set when sent)"} for t in form.tasks[:PREVIEW_LIMIT]]
+    return {
+        "membership": membership,
+        "form": form,
+        "preview_json": json.dumps(bodies, indent=2, ensure_ascii=False) if bodies else "",
+        "preview_more": max(0, len(form.tasks) - PREVIEW_LIMIT),
+        "estimate": form.estimate(average_cost=average),
+        "catalog": form.models,
+        "refresh": catalog.model_refresh_status(),
+        "preview_url": reverse("builder_preview", args=[membership.workspace_id]),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def builder(request, workspace_id: int):
+    membership = workspace_access(request, workspace_id, write=request.method == "POST")
+    form = _form(request, membership)
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") == "monitor":
+            return _save_monitor(request, form, membership)
+        return _send(request, form, membership)
+    return render(request, "monitoring/builder/page.html", _context(form, membership))
+
+
+@require_POST
+def builder_preview(request, workspace_id: int):
+    """Live validation: 200 with the field errors (out-of-band), the JSON preview and the cost."""
+    membership = workspace_access(request, workspace_id)
+    form = _form(request, membership)
+    chain_action = request.POST.get("chain_action", "")
+    if chain_action == "add":
+        last_role = form.message_chain[-1]["role"] if form.message_chain else "ai"
+        form.message_chain.append({"role": "ai" if last_role == "user" else "user", "message": ""})
+    form.is_valid()
+    context = _context(form, membership)
+    context["chain_action"] = chain_action
+    return render(request, "monitoring/builder/_feedback.html", context)
+
+
+def _send(request, form, membership):
+    tasks = task_services.task_batch_create(
+        workspace=membership.workspace,
+        prompts=form.selected_prompts,
+        request_settings=form.request_settings(),
+        samples=form.cleaned_data["samples"],
+    )
+    estimate = form.estimate(average_cost=None)
+    messages.success(
+        request,
+        f"Queued {len(tasks)} task{'s' if len(tasks) != 1 else ''} "
+        f"(prepayment ${estimate['prepaid']:.2f}). The pipeline posts them in the background.",
+    )
+    return redirect("task_list", workspace_id=membership.workspace_id)
+
+
+def _save_monitor(request, form, membership):
+    name = form.cleaned_data.get("monitor_name")
+    schedule = form.cleaned_data.get("schedule") or "manual"
+    cron = form.cleaned_data.get("cron", "")
+    error = _monitor_error(name, schedule, cron)
+    if error:
+        form.add_error(*error)
+        return render(request, "monitoring/builder/page.html", _context(form, membership))
+    monitor = task_services.monitor_create(
+        workspace=membership.workspace,
+        name=name,
+        prompts=form.selected_prompts,
+        request_settings=form.request_settings(),
+        samples=form.cleaned_data["samples"],
+        schedule=schedule,
+        cron=cron,
+        user=request.user,
+    )
+    schedule_label = monitor.get_schedule_display()
+    messages.success(request, f"Saved the monitor “{monitor.name}” ({schedule_label}).")
+    return redirect("builder", workspace_id=membership.workspace_id)
+
+
+def _monitor_error(name, schedule, cron):
+    if not name:
+        return ("monitor_name", "Name the monitor to save it.")
+    if schedule == "cron":
+        from croniter import croniter
+
+        if not cron or not croniter.is_valid(cron):
+            return ("cron", "Enter a valid cron expression, e.g. '0 9 * * 1' for Mondays at 09:00.")
+    return None
+
+
+@require_POST
+def models_refresh(request, workspace_id: int):
+    membership = workspace_access(request, workspace_id, write=True)
+    catalog_services.model_catalog_refresh_enqueue()
+    messages.info(request, "Refreshing the model list in the background; reload in a moment.")
+    return redirect("builder", workspace_id=membership.workspace_id)

@@ -1,0 +1,43 @@
+import pytest
+
+from monitoring.aisa.client import AisaClient
+from monitoring.models import Prompt, Workspace
+from monitoring.services.tasks import task_batch_create
+
+SETTINGS = {"model_name": "claude-sonnet-4-20250514", "max_output_tokens": 1024}
+
+
+@pytest.fixture
+def api(sandbox):
+    """A client of the sandbox with a short read timeout (drops are detected quickly)."""
+    with AisaClient(sandbox.aisa_base_url, "sk-aisa-test-key", read_timeout=5) as client:
+        yield client
+
+
+@pytest.fixture
+def pipeline_settings(settings):
+    settings.AISA_CALLS_PER_MINUTE = 1000
+    settings.AISA_DAILY_CAP_USD = ""
+    settings.AISA_COLLECT_MODES = ["poll"]
+    settings.AISA_WEBHOOK_BASE_URL = ""
+    return settings
+
+
+@pytest.fixture
+def queue(db, pipeline_settings):
+    """queue(n, workspace=None, text=...) -> n queued tasks, one prompt each."""
+
+    def make(n, *, workspace=None, request_settings=None, samples=1):
+        workspace = workspace or Workspace.objects.get_or_create(name="Pipeline")[0]
+        prompts = [
+            Prompt.objects.create(workspace=workspace, text=f"Which CRM is best for team {i}?")
+            for i in range(n)
+        ]
+        return task_batch_create(
+            workspace=workspace,
+            prompts=prompts,
+            request_settings=request_settings or SETTINGS,
+            samples=samples,
+        )
+
+    return make

@@ -1,0 +1,275 @@
+"""The request builder: contract rules surface in the form, the preview is what is posted."""
+
+import json
+from decimal import Decimal
+from html import unescape
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from monitoring.aisa import contract
+from monitoring.models import LlmModel, Monitor, Prompt, Tag, Task, TaskEvent
+
+pytestmark = pytest.mark.django_db
+
+MODELS = {
+    "claude-sonnet-4-20250514": True,
+    "claude-opus-4-20250514": True,
+    "claude-3-5-haiku-20241022": False,
+}
+
+
+@pytest.fixture
+def catalog(db):
+    now = timezone.now()
+    for name, web in MODELS.items():
+        LlmModel.objects.create(model_name=name, web_search_supported=web, refreshed_at=now)
+
+
+@pytest.fixture
+def prompts(workspace):
+    tag = Tag.objects.create(workspace=workspace, name="crm")
+    made = [
+        Prompt.objects.create(workspace=workspace, text=f"Best CRM for {n}?")
+        for n in ("startups", "banks")
+    ]
+    made[0].tags.add(tag)
+    return made
+
+
+@pytest.fixture
+def editor(client, make_member, workspace):
+    client.force_login(make_member(workspace, "editor"))
+    return client
+
+
+def _data(prompts, **overrides):
+    data = {
+        "scope": "selected",
+        "prompts": [p.pk for p in prompts],
+        "samples": "1",
+        "model_name": "claude-sonnet-4-20250514",
+        "max_output_tokens": "2048",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _preview(client, workspace, data):
+    return client.post(
+        reverse("builder_preview", args=[workspace.pk]), data, HTTP_HX_REQUEST="true"
+    )
+
+
+def _error(response, field):
+    """The text of the out-of-band error slot of a field in a preview response."""
+    html = response.content.decode()
+    marker = f'id="error-{field}"'
+    start = html.index(marker)
+    start = html.index(">", start) + 1
+    return unescape(html[start : html.index("</small>", start)].strip())
+
+
+# Each contract rule as the user would break it in the form, and the words they should see.
+RULES = [
+    ({"max_output_tokens": "5000"}, "max_output_tokens", "at most 4096"),
+    ({"max_output_tokens": "0"}, "max_output_tokens", "at least 1"),
+    (
+        {"use_reasoning": "on", "max_output_tokens": "1000"},
+        "max_output_tokens",
+        "at least 1025 when reasoning",
+    ),
+    ({"temperature": "1.5"}, "temperature", "between 0 and 1"),
+    ({"top_p": "-0.1"}, "top_p", "between 0 and 1"),
+    ({"temperature": "0.5", "top_p": "0.5"}, "top_p", "not both"),
+    ({"use_reasoning": "on", "temperature": "0.3"}, "temperature", "cannot be set when reasoning"),
+    ({"use_reasoning": "on", "top_p": "0.3"}, "top_p", "cannot be set when reasoning"),
+    ({"force_web_search": "on"}, "force_web_search", "needs web search"),
+    (
+        {"use_reasoning": "on", "web_search": "on", "force_web_search": "on"},
+        "force_web_search",
+        "must be off when reasoning",
+    ),
+    ({"web_search_city": "Berlin"}, "web_search_city", "needs a country"),
+    ({"web_search_country_iso_code": "XX"}, "web_search_country_iso_code", "supported country"),
+    ({"system_message": "x" * 501}, "system_message", "at most 500"),
+    (
+        {"model_name": "claude-3-5-haiku-20241022", "web_search": "on"},
+        "web_search",
+        "does not support web search",
+    ),
+    ({"model_name": "claude-unknown-9"}, "model_name", "valid choice"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field", "words"), RULES)
+def test_it_shows_each_contract_rule_beside_its_field(
+    editor, workspace, catalog, prompts, overrides, field, words
+):
+    response = _preview(editor, workspace, _data(prompts, **overrides))
+    assert response.status_code == 200
+    assert words in _error(response, field)
+    assert 'data-testid="builder-errors"' in response.content.decode()
+
+
+def test_it_reports_chain_rules(editor, workspace, catalog, prompts):
+    turns = {f"chain-{i}-role": "user" for i in range(11)}
+    turns.update({f"chain-{i}-message": "hi" for i in range(11)})
+    response = _preview(editor, workspace, _data(prompts, **turns))
+    assert "at most 10" in _error(response, "message_chain")
+    response = _preview(
+        editor, workspace, _data(prompts, **{"chain-0-role": "bot", "chain-0-message": "hi"})
+    )
+    assert "'user' or 'ai'" in _error(response, "message_chain")
+    long = {"chain-0-role": "user", "chain-0-message": "y" * 501}
+    assert "at most 500" in _error(
+        _preview(editor, workspace, _data(prompts, **long)), "message_chain"
+    )
+
+
+def test_it_reports_a_prompt_too_long_by_name(editor, workspace, catalog):
+    # Prompts are validated on entry; one stored before a rule change is still caught here.
+    long = Prompt.objects.create(workspace=workspace, text="z" * 400)
+    Prompt.objects.filter(pk=long.pk).update(text="z" * 501)
+    response = _preview(editor, workspace, _data([long]))
+    assert "at most 500" in response.content.decode()
+
+
+def test_it_clears_the_error_once_fixed(editor, workspace, catalog, prompts):
+    assert _error(
+        _preview(editor, workspace, _data(prompts, max_output_tokens="5000")), "max_output_tokens"
+    )
+    fixed = _preview(editor, workspace, _data(prompts, max_output_tokens="4000"))
+    assert _error(fixed, "max_output_tokens") == ""
+    assert 'data-testid="builder-ok"' in fixed.content.decode()
+
+
+def test_it_previews_exactly_the_body_it_posts(editor, workspace, catalog, prompts):
+    data = _data(prompts[:1], temperature="0.2", web_search="on", web_search_country_iso_code="DE")
+    html = _preview(editor, workspace, data).content.decode()
+    start = html.index('data-testid="json-preview">') + len('data-testid="json-preview">')
+    previewed = json.loads(unescape(html[start : html.index("</pre>", start)]))
+    editor.post(reverse("builder", args=[workspace.pk]), {**data, "action": "send"})
+    task = Task.objects.get()
+    assert previewed[0] == {**task.request_body, "tag": previewed[0]["tag"]}
+    assert task.request_body == {
+        "user_prompt": "Best CRM for startups?",
+        "model_name": "claude-sonnet-4-20250514",
+        "max_output_tokens": 2048,
+        "temperature": 0.2,
+        "web_search": True,
+        "web_search_country_iso_code": "DE",
+        "tag": task.tag,
+    }
+    assert contract.validate_task(task.request_body) == []
+
+
+def test_it_queues_one_task_per_prompt_and_sample_with_history(editor, workspace, catalog, prompts):
+    response = editor.post(
+        reverse("builder", args=[workspace.pk]), {**_data(prompts, samples="3"), "action": "send"}
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("task_list", args=[workspace.pk])
+    tasks = Task.objects.filter(workspace=workspace)
+    assert tasks.count() == 6
+    assert {t.status for t in tasks} == {"queued"}
+    assert len({t.tag for t in tasks}) == 6
+    assert sorted(tasks.filter(prompt=prompts[0]).values_list("sample", flat=True)) == [1, 2, 3]
+    assert TaskEvent.objects.filter(task__workspace=workspace, status_to="queued").count() == 6
+
+
+def test_it_sends_all_prompts_of_a_tag(editor, workspace, catalog, prompts):
+    tag = Tag.objects.get(name="crm")
+    editor.post(
+        reverse("builder", args=[workspace.pk]),
+        {**_data([], scope="tag", tag=str(tag.pk)), "action": "send"},
+    )
+    assert list(Task.objects.values_list("prompt_id", flat=True)) == [prompts[0].pk]
+
+
+def test_it_queues_nothing_when_the_request_is_invalid(editor, workspace, catalog, prompts):
+    response = editor.post(
+        reverse("builder", args=[workspace.pk]), {**_data(prompts, top_p="3"), "action": "send"}
+    )
+    assert response.status_code == 200
+    assert Task.objects.count() == 0
+    assert "between 0 and 1" in response.content.decode()
+
+
+def test_it_asks_for_prompts(editor, workspace, catalog):
+    response = _preview(editor, workspace, _data([]))
+    assert "Choose at least one active prompt" in _error(response, "prompts")
+
+
+def test_it_estimates_the_prepayment(editor, workspace, catalog, prompts):
+    html = _preview(editor, workspace, _data(prompts, samples="5")).content.decode()
+    assert 'data-testid="estimate-tasks">10<' in html
+    assert 'data-testid="estimate-prepaid">$0.10<' in html
+
+
+def test_it_estimates_from_the_workspace_history(editor, workspace, catalog, prompts):
+    Task.objects.create(
+        workspace=workspace,
+        prompt=prompts[0],
+        tag="t-old",
+        request_body={},
+        status="collected",
+        cost_reported=Decimal("0.004"),
+    )
+    html = _preview(editor, workspace, _data(prompts, samples="2")).content.decode()
+    assert "$0.0160" in html  # 4 tasks × $0.004
+
+
+def test_it_saves_a_monitor(editor, workspace, catalog, prompts):
+    data = {**_data(prompts, samples="2", web_search="on"), "action": "monitor"}
+    data.update(monitor_name="Weekly CRM", schedule="cron", cron="0 9 * * 1")
+    response = editor.post(reverse("builder", args=[workspace.pk]), data)
+    assert response.status_code == 302
+    monitor = Monitor.objects.get()
+    assert monitor.samples_per_run == 2
+    assert monitor.request_settings["web_search"] is True
+    assert set(monitor.prompts.all()) == set(prompts)
+    assert Task.objects.count() == 0
+
+
+def test_it_refuses_a_bad_cron_expression(editor, workspace, catalog, prompts):
+    data = {
+        **_data(prompts),
+        "action": "monitor",
+        "monitor_name": "M",
+        "schedule": "cron",
+        "cron": "every day",
+    }
+    response = editor.post(reverse("builder", args=[workspace.pk]), data)
+    assert response.status_code == 200
+    assert "valid cron expression" in response.content.decode()
+    assert Monitor.objects.count() == 0
+
+
+def test_it_adds_a_chain_turn_in_place(editor, workspace, catalog, prompts):
+    response = _preview(editor, workspace, {**_data(prompts), "chain_action": "add"})
+    html = response.content.decode()
+    assert 'id="chain-editor" hx-swap-oob="true"' in html
+    assert html.count('data-testid="chain-turn"') == 1
+
+
+def test_it_lets_a_viewer_preview_but_not_send(client, make_member, workspace, catalog, prompts):
+    client.force_login(make_member(workspace, "viewer"))
+    assert _preview(client, workspace, _data(prompts)).status_code == 200
+    response = client.post(
+        reverse("builder", args=[workspace.pk]), {**_data(prompts), "action": "send"}
+    )
+    assert response.status_code == 403
+    assert Task.objects.count() == 0
+
+
+def test_it_only_offers_prompts_of_the_workspace(editor, workspace, other_workspace, catalog):
+    foreign = Prompt.objects.create(workspace=other_workspace, text="Not yours")
+    response = _preview(editor, workspace, _data([foreign]))
+    assert "valid choice" in _error(response, "prompts")
+
+
+def test_it_says_when_the_model_list_was_never_loaded(editor, workspace):
+    html = editor.get(reverse("builder", args=[workspace.pk])).content.decode()
+    assert "has not been loaded" in html
