@@ -82,3 +82,10 @@ def collect_task(task_id: int) -> None:
         return
     with AisaClient.from_settings() as client:
         task_collect(client=client, task=task)
+
+
+def workspace_reanalyze(workspace_id: int) -> int:
+    """Recompute mentions and citations of a workspace's history after its brands changed."""
+    from monitoring.services.analysis import workspace_reanalyze as reanalyze
+
+    return reanalyze(workspace=workspace_id)

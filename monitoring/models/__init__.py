@@ -1,6 +1,6 @@
 """The product's models, one module per concern; import them from here."""
 
-from monitoring.models.answers import Answer, Citation
+from monitoring.models.answers import Answer, Citation, Mention
 from monitoring.models.brands import Brand, BrandAlias, BrandDomain, BrandKind
 from monitoring.models.prompts import Prompt, Tag
 from monitoring.models.requests import LlmModel, ModelRefresh, Monitor, MonitorRun, Schedule
@@ -30,6 +30,7 @@ __all__ = [
     "Heartbeat",
     "LlmModel",
     "Membership",
+    "Mention",
     "ModelRefresh",
     "Monitor",
     "Prompt",

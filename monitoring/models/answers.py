@@ -22,10 +22,23 @@ class Answer(models.Model):
         encoder=DjangoJSONEncoder, help_text="The result object as the API returned it."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Copied from the task so the dashboard filters without joining through it.
+    monitor = models.ForeignKey(
+        "Monitor", null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
+    # --- Analysis (recomputed when brands or aliases change) ---
+    analyzed_at = models.DateTimeField(null=True, blank=True)
+    #: Whether the answer names any company at all (tracked or not).
+    is_informative = models.BooleanField(default=False)
+    #: Capitalised names that look like companies or products nobody tracks yet.
+    untracked_names = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-answered_at", "-id"]
-        indexes = [models.Index(fields=["workspace", "answered_at"], name="answer_ws_at")]
+        indexes = [
+            models.Index(fields=["workspace", "answered_at"], name="answer_ws_at"),
+            models.Index(fields=["workspace", "prompt"], name="answer_ws_prompt"),
+        ]
 
     def __str__(self) -> str:
         return f"Answer to {self.prompt} ({self.answered_at:%Y-%m-%d})"
@@ -37,9 +50,37 @@ class Citation(models.Model):
     url = models.URLField(max_length=2000)
     title = models.CharField(max_length=500, blank=True)
     domain = models.CharField(max_length=253, db_index=True)
+    #: The tracked brand owning the cited domain, if any (set by the analysis).
+    brand = models.ForeignKey(
+        "Brand", null=True, blank=True, on_delete=models.SET_NULL, related_name="citations"
+    )
 
     class Meta:
         ordering = ["answer", "position"]
 
     def __str__(self) -> str:
         return self.url
+
+
+class Mention(models.Model):
+    """A tracked brand named in an answer: how often, where first, its rank, the spans."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="mentions")
+    brand = models.ForeignKey("Brand", on_delete=models.CASCADE, related_name="mentions")
+    workspace = models.ForeignKey("Workspace", on_delete=models.CASCADE, related_name="+")
+    count = models.PositiveIntegerField()
+    first_offset = models.PositiveIntegerField()
+    #: 1 = the first tracked brand named in the answer.
+    rank = models.PositiveSmallIntegerField()
+    #: ``[[start, end, term], ...]`` into ``answer.text``, for highlighting.
+    spans = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["answer", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "brand"], name="unique_mention_per_answer"),
+        ]
+        indexes = [models.Index(fields=["workspace", "brand"], name="mention_ws_brand")]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} ×{self.count} (rank {self.rank})"

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from monitoring.aisa.results import Answer as ApiAnswer
+from monitoring.analysis import normalize_domain
 from monitoring.models import Answer, ApiCall, Citation, Task, TaskStatus
 from monitoring.pipeline.history import task_cost_record, task_transition
 
+logger = logging.getLogger(__name__)
+
 COLLECTABLE = (TaskStatus.POSTED, TaskStatus.COMPLETED, TaskStatus.UNKNOWN, TaskStatus.EXPIRED)
-
-
-def url_domain(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return host.removeprefix("www.")
 
 
 def answer_store(
@@ -51,6 +49,7 @@ def answer_store(
                 answered_at=answer.datetime or now,
                 fan_out_queries=answer.fan_out_queries,
                 raw=answer.raw,
+                monitor_id=task.monitor_id,
             )
             Citation.objects.bulk_create(
                 Citation(
@@ -58,7 +57,7 @@ def answer_store(
                     position=i,
                     url=c.url[:2000],
                     title=c.title[:500],
-                    domain=url_domain(c.url),
+                    domain=normalize_domain(c.url),
                 )
                 for i, c in enumerate(answer.citations, start=1)
             )
@@ -76,4 +75,10 @@ def answer_store(
 
 
 def _after_store(answer: Answer) -> None:
-    """Hook for the analysis of a new answer (mentions, citations)."""
+    """Analyse the new answer at once: it is cheap (a few ms) and the dashboard wants it."""
+    from monitoring.services.analysis import answer_analyze
+
+    try:
+        answer_analyze(answer=answer)
+    except Exception:  # the answer is safe; a re-analysis (analyzed_at is null) retries it
+        logger.exception("Analysis of answer %s failed", answer.pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from monitoring.models import Brand, BrandAlias, BrandDomain, Workspace
+from monitoring.services.jobs import reanalyze_enqueue
 
 
 def brand_create(
@@ -14,6 +15,7 @@ def brand_create(
         brand = Brand.objects.create(workspace=workspace, name=name, kind=kind)
         BrandAlias.objects.bulk_create(BrandAlias(brand=brand, name=a) for a in aliases)
         BrandDomain.objects.bulk_create(BrandDomain(brand=brand, domain=d) for d in domains)
+        reanalyze_enqueue(workspace_id=workspace.pk)
     return brand
 
 
@@ -25,6 +27,7 @@ def brand_update(
         brand.save(update_fields=["name", "kind", "updated_at"])
         _aliases_sync(brand=brand, names=aliases)
         _domains_sync(brand=brand, domains=domains)
+        reanalyze_enqueue(workspace_id=brand.workspace_id)
     # Drop prefetched aliases/domains so the row renders what was saved.
     brand._prefetched_objects_cache = {}
     return brand
@@ -49,4 +52,7 @@ def _domains_sync(*, brand: Brand, domains: list[str]) -> None:
 
 def brand_delete(*, brand: Brand) -> None:
     """Remove a brand with its aliases and domains; answers belong to tasks and stay."""
-    brand.delete()
+    with transaction.atomic():
+        workspace_id = brand.workspace_id
+        brand.delete()
+        reanalyze_enqueue(workspace_id=workspace_id)

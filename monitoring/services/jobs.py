@@ -20,3 +20,8 @@ def collect_enqueue(*, task_id: int) -> None:
 
 def collect_burst_enqueue() -> None:
     _enqueue("monitoring.tasks.collect_burst")
+
+
+def reanalyze_enqueue(*, workspace_id: int) -> None:
+    """Recompute a workspace's analysis in the background (brands or aliases changed)."""
+    _enqueue("monitoring.tasks.workspace_reanalyze", workspace_id)

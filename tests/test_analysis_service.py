@@ -1,0 +1,81 @@
+"""Analysis of stored answers: mentions with spans and ranks, citations, re-analysis."""
+
+import pytest
+from django.utils import timezone
+
+from monitoring.models import (
+    Answer,
+    Brand,
+    BrandAlias,
+    BrandDomain,
+    Citation,
+    Mention,
+    Prompt,
+    Task,
+)
+from monitoring.services.analysis import answer_analyze, workspace_reanalyze
+
+pytestmark = pytest.mark.django_db
+
+TEXT = (
+    "For a startup, **HubSpot** is the usual pick; HubSpot's free tier is generous. "
+    "[Pipedrive](https://www.pipedrive.com/pricing) suits sales teams, and SF is an "
+    "option for enterprises. See https://hubspot.com/crm. Freshsales is another choice."
+)
+
+
+@pytest.fixture
+def answer(workspace):
+    hubspot = Brand.objects.create(workspace=workspace, name="HubSpot", kind="own")
+    BrandDomain.objects.create(brand=hubspot, domain="hubspot.com")
+    pipedrive = Brand.objects.create(workspace=workspace, name="Pipedrive")
+    BrandDomain.objects.create(brand=pipedrive, domain="pipedrive.com")
+    Brand.objects.create(workspace=workspace, name="Salesforce")
+    prompt = Prompt.objects.create(workspace=workspace, text="Best CRM?")
+    task = Task.objects.create(workspace=workspace, prompt=prompt, tag="t-a", request_body={})
+    answer = Answer.objects.create(
+        task=task,
+        workspace=workspace,
+        prompt=prompt,
+        text=TEXT,
+        model_name="m",
+        answered_at=timezone.now(),
+        raw={},
+    )
+    Citation.objects.create(
+        answer=answer,
+        position=1,
+        url="https://blog.hubspot.com/x",
+        title="CRM guide",
+        domain="blog.hubspot.com",
+    )
+    Citation.objects.create(
+        answer=answer, position=2, url="https://g2.com/crm", title="G2", domain="g2.com"
+    )
+    return answer
+
+
+def test_it_records_mentions_with_counts_ranks_and_spans(answer):
+    answer_analyze(answer=answer)
+    mentions = {m.brand.name: m for m in Mention.objects.select_related("brand")}
+    assert set(mentions) == {"HubSpot", "Pipedrive"}  # the URL is no mention; SF no alias yet
+    assert mentions["HubSpot"].count == 2
+    assert mentions["HubSpot"].rank == 1
+    assert mentions["Pipedrive"].rank == 2
+    for m in mentions.values():
+        for start, end, term in m.spans:
+            assert answer.text[start:end].lower() == term.lower()
+    answer.refresh_from_db()
+    assert answer.is_informative
+    assert "Freshsales" in answer.untracked_names
+    owners = dict(Citation.objects.values_list("domain", "brand__name"))
+    assert owners == {"blog.hubspot.com": "HubSpot", "g2.com": None}
+
+
+def test_it_recomputes_history_when_aliases_change(answer, workspace):
+    answer_analyze(answer=answer)
+    BrandAlias.objects.create(brand=Brand.objects.get(name="Salesforce"), name="SF")
+    assert workspace_reanalyze(workspace=workspace) == 1
+    ranks = dict(Mention.objects.values_list("brand__name", "rank"))
+    assert ranks == {"HubSpot": 1, "Pipedrive": 2, "Salesforce": 3}
+    assert Mention.objects.count() == 3  # replaced, not duplicated
