@@ -1,7 +1,5 @@
 """django-q2 entry points: ids in, service calls out. Only these call the API client."""
 
-import time
-
 from django.conf import settings
 
 from monitoring import services
@@ -57,19 +55,10 @@ def _post(client):
 
 def collect_burst() -> int:
     """Poll quickly for a while after a post, so answers show up within seconds."""
-    from monitoring.models import Task, TaskStatus
-    from monitoring.pipeline.collecting import tasks_collect
+    from monitoring.pipeline.collecting import tasks_collect_burst
 
-    collected, deadline = 0, time.monotonic() + BURST_SECONDS
     with AisaClient.from_settings() as client:
-        while time.monotonic() < deadline:
-            collected += tasks_collect(client=client).collected
-            if not Task.objects.filter(
-                status__in=[TaskStatus.POSTED, TaskStatus.COMPLETED]
-            ).exists():
-                break
-            time.sleep(1.0)
-    return collected
+        return tasks_collect_burst(client=client, seconds=BURST_SECONDS)
 
 
 def collect_task(task_id: int) -> None:

@@ -31,7 +31,9 @@ class PromptScope(models.TextChoices):
 
 
 class RequestBuilderForm(forms.Form):
-    scope = forms.ChoiceField(choices=PromptScope.choices, initial=PromptScope.SELECTED)
+    scope = forms.ChoiceField(
+        choices=PromptScope.choices, initial=PromptScope.SELECTED, widget=forms.RadioSelect
+    )
     prompts = forms.ModelMultipleChoiceField(queryset=Prompt.objects.none(), required=False)
     tag = forms.ModelChoiceField(queryset=None, required=False, empty_label="Choose a tag")
     samples = forms.IntegerField(
@@ -74,6 +76,8 @@ class RequestBuilderForm(forms.Form):
         self.fields["model_name"].choices = [
             (name, name) for name, info in models.items() if info.task_post_supported
         ]
+        searchable = [n for n, info in models.items() if info.web_search_supported]
+        self.initial.setdefault("model_name", (searchable or list(models) or [""])[-1])
         self.message_chain = chain_from_data(self.data) if self.is_bound else []
         self.selected_prompts: list[Prompt] = []
         self.tasks: list[dict] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -49,6 +50,17 @@ def tasks_collect(*, client: AisaClient, limit: int = 200, now=None) -> CollectR
                 report.stopped = str(exc)
                 break
     return report
+
+
+def tasks_collect_burst(*, client: AisaClient, seconds: float, pause: float = 1.0) -> int:
+    """Collect repeatedly until nothing is waiting or ``seconds`` have passed."""
+    collected, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        collected += tasks_collect(client=client).collected
+        if not Task.objects.filter(status__in=WAITING).exists():
+            break
+        time.sleep(pause)
+    return collected
 
 
 def task_collect(*, client: AisaClient, task: Task, report: CollectReport | None = None) -> None:
