@@ -22,3 +22,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"aisa-test-{os.getpid()}.sqlite3")
     }
+
+# django-q2 honours Q_CLUSTER_NAME (a queue of one's own) only when ALT_CLUSTERS exists; without
+# it, Conf raises KeyError at import. The crash test gives its qcluster subprocess a private
+# queue this way, so no other test run's cluster sharing the Redis db takes its jobs.
+Q_CLUSTER = {**Q_CLUSTER, "ALT_CLUSTERS": {}}  # noqa: F405

@@ -1,20 +1,28 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Count
 
 from monitoring.models import (
+    Answer,
+    ApiCall,
     Brand,
     BrandAlias,
     BrandDomain,
+    Citation,
     Heartbeat,
     LlmModel,
     Membership,
+    Mention,
     ModelRefresh,
     Monitor,
+    MonitorRun,
+    PipelineHalt,
     Prompt,
     Tag,
     Task,
     TaskEvent,
     Workspace,
 )
+from monitoring.services import admin_actions
 
 
 class MembershipInline(admin.TabularInline):
@@ -25,10 +33,11 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "member_count", "created_at"]
+    list_display = ["name", "slug", "member_count", "monthly_budget_usd", "created_at"]
     search_fields = ["name", "slug", "memberships__user__username"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["created_at"]
+    fields = ["name", "slug", "monthly_budget_usd", "created_at"]
     inlines = [MembershipInline]
     date_hierarchy = "created_at"
 
@@ -90,8 +99,19 @@ class ModelRefreshAdmin(admin.ModelAdmin):
     readonly_fields = ["family", "started_at", "finished_at", "ok", "model_count", "error"]
 
 
+class MonitorRunInline(admin.TabularInline):
+    model = MonitorRun
+    extra = 0
+    can_delete = False
+    readonly_fields = ["slot", "task_count", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # runs are made by the scheduler, once per slot
+
+
 @admin.register(Monitor)
 class MonitorAdmin(admin.ModelAdmin):
+    inlines = [MonitorRunInline]
     list_display = ["name", "workspace", "schedule", "samples_per_run", "is_active", "created_at"]
     list_filter = ["schedule", "is_active", "workspace"]
     search_fields = ["name", "workspace__name"]
@@ -103,10 +123,34 @@ class TaskEventInline(admin.TabularInline):
     model = TaskEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["at", "kind", "status_from", "status_to", "cost_field", "amount", "message"]
+    fields = readonly_fields = [
+        "at",
+        "kind",
+        "status_from",
+        "status_to",
+        "cost_field",
+        "amount",
+        "error_code",
+        "message",
+        "api_call",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("api_call")
 
     def has_add_permission(self, request, obj=None):
         return False  # history is written by the pipeline only
+
+
+def _report(modeladmin, request, report, *, verb: str, refused: str) -> None:
+    if report.done:
+        modeladmin.message_user(request, f"{verb} {len(report.done)} task(s).", messages.SUCCESS)
+    if report.skipped:
+        tags = ", ".join(t.tag for t in report.skipped[:5])
+        more = "…" if len(report.skipped) > 5 else ""
+        modeladmin.message_user(
+            request, f"{len(report.skipped)} task(s) {refused}: {tags}{more}", messages.WARNING
+        )
 
 
 @admin.register(Task)
@@ -117,7 +161,8 @@ class TaskAdmin(admin.ModelAdmin):
         "prompt",
         "status",
         "attempts",
-        "cost_reported",
+        "cost_prepaid",
+        "money_spent",
         "created_at",
     ]
     list_filter = ["status", "workspace", "monitor"]
@@ -125,6 +170,7 @@ class TaskAdmin(admin.ModelAdmin):
     list_select_related = ["workspace", "prompt"]
     date_hierarchy = "created_at"
     inlines = [TaskEventInline]
+    actions = ["retry", "reconcile", "cancel"]
     readonly_fields = [
         "workspace",
         "prompt",
@@ -135,17 +181,213 @@ class TaskAdmin(admin.ModelAdmin):
         "provider_task_id",
         "sample",
         "attempts",
+        "polls",
         "last_error_code",
         "last_error_message",
         "created_at",
+        "claimed_at",
         "posted_at",
         "completed_at",
         "collected_at",
+        "next_attempt_at",
         "cost_prepaid",
         "cost_reported",
         "money_spent",
         "gateway_price",
     ]
+    exclude = ["claim_token"]
+
+    def has_add_permission(self, request):
+        return False  # tasks come from the builder and monitors, with their history
+
+    @admin.action(description="Retry (failed, rejected, expired or cancelled → queued)")
+    def retry(self, request, queryset):
+        report = admin_actions.tasks_apply(
+            action=admin_actions.task_retry, tasks=queryset, user=request.user
+        )
+        _report(
+            self,
+            request,
+            report,
+            verb="Queued again",
+            refused="not retried (only failed, rejected, expired or cancelled tasks are; "
+            "reconcile unknown ones)",
+        )
+
+    @admin.action(description="Reconcile tasks whose post outcome is unknown")
+    def reconcile(self, request, queryset):
+        count = admin_actions.tasks_reconcile_enqueue(tasks=queryset)
+        if count:
+            self.message_user(
+                request,
+                f"Asked a worker to reconcile {count} task(s) by their tags; "
+                "their history shows the outcome within a minute.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request, "None of these tasks is unknown or stuck posting.", messages.WARNING
+            )
+
+    @admin.action(description="Cancel (queued or held tasks only)")
+    def cancel(self, request, queryset):
+        report = admin_actions.tasks_apply(
+            action=admin_actions.task_cancel, tasks=queryset, user=request.user
+        )
+        _report(self, request, report, verb="Cancelled", refused="not cancelled (already sent)")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """API-owned records: looked at, filtered, never edited by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PipelineHalt)
+class PipelineHaltAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "state", "error_code", "reason", "resolved_at", "resolved_by"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "error_code"]
+    list_select_related = ["resolved_by"]
+    readonly_fields = ["reason", "error_code", "created_at", "resolved_at", "resolved_by"]
+    actions = ["resume"]
+
+    def has_add_permission(self, request):
+        return False  # the pipeline halts itself; an admin only resumes
+
+    @admin.display(description="State", boolean=False)
+    def state(self, obj) -> str:
+        return "resolved" if obj.resolved_at else "HALTED — posting stopped"
+
+    @admin.action(description="Resume posting (the account or key is fixed)")
+    def resume(self, request, queryset):
+        resolved = sum(
+            admin_actions.pipeline_halt_resolve(halt=halt, user=request.user) for halt in queryset
+        )
+        self.message_user(
+            request,
+            f"Resolved {resolved} halt(s); queued tasks are posted again."
+            if resolved
+            else "Nothing to resume: these halts were already resolved.",
+            messages.SUCCESS if resolved else messages.WARNING,
+        )
+
+
+@admin.register(TaskEvent)
+class TaskEventAdmin(ReadOnlyAdmin):
+    """Every status and cost change of every task; written by the pipeline and admin actions."""
+
+    list_display = ["at", "task", "kind", "status_from", "status_to", "cost_field", "amount"]
+    list_filter = ["kind", "status_to", "cost_field"]
+    search_fields = ["task__tag", "message"]
+    list_select_related = ["task"]
+    date_hierarchy = "at"
+
+
+class ApiCallEventInline(admin.TabularInline):
+    model = TaskEvent
+    fk_name = "api_call"
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Task changes caused by this call"
+    fields = readonly_fields = [
+        "task",
+        "at",
+        "kind",
+        "status_from",
+        "status_to",
+        "cost_field",
+        "amount",
+        "error_code",
+        "message",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("task")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiCall)
+class ApiCallAdmin(ReadOnlyAdmin):
+    list_display = [
+        "started_at",
+        "endpoint",
+        "outcome",
+        "http_status",
+        "status_code",
+        "task_count",
+        "cost_reported",
+        "gateway_price",
+    ]
+    list_filter = ["endpoint", "outcome", "http_status"]
+    search_fields = ["error", "events__task__tag"]
+    date_hierarchy = "started_at"
+    inlines = [ApiCallEventInline]
+
+
+class CitationInline(admin.TabularInline):
+    model = Citation
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["position", "url", "title", "domain", "brand"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MentionInline(admin.TabularInline):
+    model = Mention
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["brand", "count", "rank", "first_offset"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Answer)
+class AnswerAdmin(ReadOnlyAdmin):
+    list_display = [
+        "answered_at",
+        "workspace",
+        "prompt",
+        "model_name",
+        "web_search",
+        "citation_count",
+        "mention_count",
+        "money_spent",
+    ]
+    list_filter = ["web_search", "model_name", "workspace", "is_informative"]
+    search_fields = ["text", "task__tag", "prompt__text"]
+    list_select_related = ["workspace", "prompt"]
+    date_hierarchy = "answered_at"
+    inlines = [CitationInline, MentionInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _citations=Count("citations", distinct=True),
+                _mentions=Count("mentions", distinct=True),
+            )
+        )
+
+    @admin.display(description="Citations", ordering="_citations")
+    def citation_count(self, obj) -> int:
+        return obj._citations
+
+    @admin.display(description="Mentions", ordering="_mentions")
+    def mention_count(self, obj) -> int:
+        return obj._mentions
 
 
 # Brands and prompts

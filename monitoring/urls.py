@@ -1,6 +1,16 @@
 from django.urls import path
 
-from monitoring.views import brands, builder, health, prompts, tasks, webhooks, workspaces
+from monitoring.views import (
+    answers,
+    brands,
+    builder,
+    export,
+    health,
+    prompts,
+    tasks,
+    webhooks,
+    workspaces,
+)
 
 urlpatterns = [
     path("", workspaces.home, name="home"),
@@ -17,6 +27,10 @@ urlpatterns = [
     path("w/<int:workspace_id>/builder/preview/", builder.builder_preview, name="builder_preview"),
     path("w/<int:workspace_id>/models/refresh/", builder.models_refresh, name="models_refresh"),
     path("w/<int:workspace_id>/tasks/", tasks.task_list, name="task_list"),
+    # Tasks and costs
+    path("w/<int:workspace_id>/tasks/<int:task_id>/", tasks.task_detail, name="task_detail"),
+    path("w/<int:workspace_id>/tasks/<int:task_id>/status/", tasks.task_status, name="task_status"),
+    path("w/<int:workspace_id>/costs/", tasks.cost_report, name="cost_report"),
     # Brands and prompts
     path("w/<int:workspace_id>/brands/", brands.brand_list, name="brand_list"),
     path("w/<int:workspace_id>/brands/new/", brands.brand_create, name="brand_create"),
@@ -45,4 +59,12 @@ urlpatterns = [
         prompts.prompt_delete,
         name="prompt_delete",
     ),
+    # Dashboard and answers
+    path("w/<int:workspace_id>/answers/", answers.answer_list, name="answer_list"),
+    path(
+        "w/<int:workspace_id>/answers/<int:answer_id>/",
+        answers.answer_detail,
+        name="answer_detail",
+    ),
+    path("w/<int:workspace_id>/export/<str:kind>.csv", export.export_csv, name="export_csv"),
 ]

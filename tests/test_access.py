@@ -16,6 +16,10 @@ MATRIX = {
     "builder_preview": ("workspace", ["post"], [], None),
     "models_refresh": ("workspace", [], ["post"], {}),
     "task_list": ("workspace", ["get"], [], None),
+    # Tasks and costs
+    "task_detail": ("task", ["get"], [], None),
+    "task_status": ("task", ["get"], [], None),
+    "cost_report": ("workspace", ["get"], [], None),
     # Brands and prompts (a GET listed as a write opens a form only editors may use)
     "brand_list": ("workspace", ["get"], [], None),
     "brand_create": ("workspace", [], ["post"], {"name": "Beta", "kind": "competitor"}),
@@ -28,6 +32,10 @@ MATRIX = {
     "prompt_edit": ("prompt", [], ["get", "post"], {"text": "Best CRM in 2025?"}),
     "prompt_toggle": ("prompt", [], ["post"], {"active": "0"}),
     "prompt_delete": ("prompt", [], ["get", "post"], {}),
+    # Dashboard and answers
+    "answer_list": ("workspace", ["get"], [], None),
+    "answer_detail": ("answer", ["get"], [], None),
+    "export_csv": ("export", ["get"], [], None),
 }
 
 
@@ -44,11 +52,45 @@ def _make_prompt(workspace):
     return {"prompt_id": Prompt.objects.create(workspace=workspace, text="Best CRM?").pk}
 
 
+def _make_task(workspace):
+    from monitoring.models import Prompt, Task
+
+    prompt = Prompt.objects.create(workspace=workspace, text="Which CRM?")
+    task = Task.objects.create(
+        workspace=workspace, prompt=prompt, tag=f"t-access-{prompt.pk}", request_body={}
+    )
+    return {"task_id": task.pk}
+
+
+def _make_answer(workspace):
+    from django.utils import timezone
+
+    from monitoring.models import Answer, Prompt, Task
+
+    prompt = Prompt.objects.create(workspace=workspace, text="Best CRM?")
+    task = Task.objects.create(
+        workspace=workspace, prompt=prompt, tag=f"t-answer-{prompt.pk}", request_body={}
+    )
+    answer = Answer.objects.create(
+        task=task,
+        workspace=workspace,
+        prompt=prompt,
+        text="HubSpot.",
+        model_name="m",
+        answered_at=timezone.now(),
+        raw={},
+    )
+    return {"answer_id": answer.pk}
+
+
 # kind -> function(workspace) returning the URL kwargs beyond workspace_id
 OBJECT_KWARGS = {
     "workspace": lambda workspace: {},
     "brand": _make_brand,
     "prompt": _make_prompt,
+    "task": _make_task,
+    "answer": _make_answer,
+    "export": lambda workspace: {"kind": "answers"},
 }
 
 # Pages that need no login.

@@ -220,25 +220,28 @@ def _call_finish(call: ApiCall, *, batch: PostBatch | None = None, error: AisaEr
 def _task_outcome(task: Task, outcome: PostedTask, call: ApiCall, report: PostReport) -> None:
     message = f"{outcome.status_code or ''} {outcome.status_message}".strip()
     if outcome.created:
-        task_transition(
-            task=task,
-            to=TaskStatus.POSTED,
-            allowed_from=[TaskStatus.POSTING],
-            api_call=call,
-            message=message,
-            provider_task_id=outcome.id,
-            posted_at=timezone.now(),
-            next_attempt_at=timezone.now() + FIRST_POLL_AFTER,
-            last_error_code=None,
-            last_error_message="",
-        )
-        task_cost_record(
-            task=task,
-            field="cost_prepaid",
-            amount=outcome.cost,
-            api_call=call,
-            message="Prepaid when the task was created.",
-        )
+        # One transaction: a worker killed between the two writes left a posted task without
+        # its prepayment in the cost ledger (found by tests/pipeline/test_crash.py).
+        with transaction.atomic():
+            task_transition(
+                task=task,
+                to=TaskStatus.POSTED,
+                allowed_from=[TaskStatus.POSTING],
+                api_call=call,
+                message=message,
+                provider_task_id=outcome.id,
+                posted_at=timezone.now(),
+                next_attempt_at=timezone.now() + FIRST_POLL_AFTER,
+                last_error_code=None,
+                last_error_message="",
+            )
+            task_cost_record(
+                task=task,
+                field="cost_prepaid",
+                amount=outcome.cost,
+                api_call=call,
+                message="Prepaid when the task was created.",
+            )
         report.posted += 1
     elif outcome.outcome is Outcome.UNKNOWN:
         _to_unknown(task, message, call, report)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -101,21 +102,22 @@ def _listed_by_tag(client: AisaClient, *, since, until) -> dict:
 
 def _reconcile_one(task: Task, item, now, report: ReconcileReport) -> None:
     if item is not None:
-        task_transition(
-            task=task,
-            to=TaskStatus.POSTED,
-            allowed_from=[TaskStatus.UNKNOWN],
-            message=f"Reconciled: id_list shows the API created this task ({item.id}).",
-            provider_task_id=item.id,
-            posted_at=item.datetime_posted or now,
-            next_attempt_at=now + FIRST_POLL_AFTER,
-        )
-        task_cost_record(
-            task=task,
-            field="cost_prepaid",
-            amount=item.cost or None,
-            message="Prepayment as id_list reports it.",
-        )
+        with transaction.atomic():  # status and prepayment together, as when posting
+            task_transition(
+                task=task,
+                to=TaskStatus.POSTED,
+                allowed_from=[TaskStatus.UNKNOWN],
+                message=f"Reconciled: id_list shows the API created this task ({item.id}).",
+                provider_task_id=item.id,
+                posted_at=item.datetime_posted or now,
+                next_attempt_at=now + FIRST_POLL_AFTER,
+            )
+            task_cost_record(
+                task=task,
+                field="cost_prepaid",
+                amount=item.cost or None,
+                message="Prepayment as id_list reports it.",
+            )
         report.found += 1
     elif task.claimed_at and task.claimed_at < now - ABSENCE_GRACE:
         task_transition(

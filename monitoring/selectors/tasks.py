@@ -1,29 +1,187 @@
-"""Reads of tasks for the pages."""
+"""Reads of tasks for the pages: the filtered list, its counts, one task's whole story."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from monitoring.models import Task, TaskStatus, Workspace
+from monitoring.models import (
+    Answer,
+    Monitor,
+    PipelineHalt,
+    Task,
+    TaskEvent,
+    TaskStatus,
+    Workspace,
+)
 
 #: How far back the builder looks to estimate the real cost of a task.
 COST_HISTORY_WINDOW = timedelta(days=30)
+PAGE_SIZE = 50
 
 
-def task_list(*, workspace: Workspace, status: str | None = None):
+@dataclass(frozen=True)
+class TaskFilters:
+    """Everything the task list can be narrowed by (all optional)."""
+
+    status: str = ""
+    search: str = ""
+    prompt_id: int | None = None
+    monitor_id: int | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.status
+            or self.search
+            or self.prompt_id
+            or self.monitor_id
+            or self.created_from
+            or self.created_to
+        )
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _filtered(tasks: QuerySet[Task], filters: TaskFilters, *, with_status: bool = True):
+    if with_status and filters.status:
+        tasks = tasks.filter(status=filters.status)
+    if filters.search:
+        tasks = tasks.filter(prompt__text__icontains=filters.search)
+    if filters.prompt_id:
+        tasks = tasks.filter(prompt_id=filters.prompt_id)
+    if filters.monitor_id:
+        tasks = tasks.filter(monitor_id=filters.monitor_id)
+    if filters.created_from:
+        tasks = tasks.filter(created_at__gte=_day_start(filters.created_from))
+    if filters.created_to:  # inclusive: the whole "to" day
+        tasks = tasks.filter(created_at__lt=_day_start(filters.created_to + timedelta(days=1)))
+    return tasks
+
+
+def task_list(
+    *, workspace: Workspace, status: str | None = None, filters: TaskFilters | None = None
+):
+    filters = filters or TaskFilters(status=status or "")
     tasks = Task.objects.filter(workspace=workspace).select_related("prompt", "monitor")
-    if status:
-        tasks = tasks.filter(status=status)
-    return tasks.order_by("-created_at", "-id")
+    return _filtered(tasks, filters).order_by("-created_at", "-id")
 
 
-def task_status_counts(*, workspace: Workspace) -> dict[str, int]:
-    rows = Task.objects.filter(workspace=workspace).values("status").annotate(n=Count("id"))
+def task_status_counts(
+    *, workspace: Workspace, filters: TaskFilters | None = None
+) -> dict[str, int]:
+    """Tasks per status, narrowed by every filter but the status itself."""
+    tasks = Task.objects.filter(workspace=workspace)
+    if filters is not None:
+        tasks = _filtered(tasks, filters, with_status=False)
+    rows = tasks.order_by().values("status").annotate(n=Count("id"))
     return {row["status"]: row["n"] for row in rows}
+
+
+@dataclass
+class TaskListPage:
+    page: Page
+    counts: dict[str, int]
+    total: int
+
+    @property
+    def by_status(self) -> list[tuple[str, str, int]]:
+        """(status, label, count) for every status, in the pipeline's order."""
+        return [(value, label, self.counts.get(value, 0)) for value, label in TaskStatus.choices]
+
+
+def task_page(*, workspace: Workspace, filters: TaskFilters, page: str | int | None = 1):
+    """One page of the task list and the per-status counts beside it (constant queries)."""
+    tasks = task_list(workspace=workspace, filters=filters)
+    counts = task_status_counts(workspace=workspace, filters=filters)
+    total = sum(counts.values())
+    paginator = Paginator(tasks, PAGE_SIZE)
+    # The counts already hold the size of the list: no second COUNT query.
+    paginator.count = counts.get(filters.status, 0) if filters.status else total
+    return TaskListPage(page=paginator.get_page(page), counts=counts, total=total)
+
+
+@dataclass
+class PipelineNotice:
+    """Why tasks are not moving: posting halted, or tasks held for the budget."""
+
+    halt: PipelineHalt | None = None
+    held_count: int = 0
+    held_reason: str = ""
+
+
+def pipeline_notice(*, workspace: Workspace) -> PipelineNotice:
+    halt = PipelineHalt.objects.filter(resolved_at__isnull=True).first()
+    held = Task.objects.filter(workspace=workspace, status=TaskStatus.HELD).count()
+    reason = ""
+    if held:
+        # The reason is the one the pipeline recorded when it last held a task here.
+        reason = (
+            TaskEvent.objects.filter(task__workspace=workspace, status_to=TaskStatus.HELD)
+            .order_by("-at", "-id")
+            .values_list("message", flat=True)
+            .first()
+            or ""
+        )
+    return PipelineNotice(halt=halt, held_count=held, held_reason=reason)
+
+
+def monitor_choices(*, workspace: Workspace) -> QuerySet[Monitor]:
+    return Monitor.objects.filter(workspace=workspace).only("id", "name").order_by("name")
+
+
+def task_status_get(*, workspace: Workspace, task_id: int) -> Task | None:
+    """Just enough of one task to draw its status badge."""
+    return (
+        Task.objects.filter(workspace=workspace, pk=task_id)
+        .only("id", "workspace_id", "status")
+        .first()
+    )
+
+
+@dataclass
+class TaskDetail:
+    task: Task
+    events: list[TaskEvent]
+    answer: Answer | None = None
+    citations: list = field(default_factory=list)
+
+    @property
+    def request_json(self) -> str:
+        return json.dumps(self.task.request_body, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def task_detail(*, workspace: Workspace, task_id: int) -> TaskDetail | None:
+    """A task with its timeline (and the API call behind each change), answer and citations."""
+    task = (
+        Task.objects.filter(workspace=workspace, pk=task_id)
+        .select_related("prompt", "monitor")
+        .prefetch_related(Prefetch("events", queryset=TaskEvent.objects.select_related("api_call")))
+        .first()
+    )
+    if task is None:
+        return None
+    answer = Answer.objects.filter(task=task).prefetch_related("citations").first()
+    citations = list(answer.citations.all()) if answer else []
+    labels = dict(TaskStatus.choices)
+    events = list(task.events.all())
+    for event in events:
+        event.from_label = labels.get(event.status_from, event.status_from)
+        event.to_label = labels.get(event.status_to, event.status_to)
+    for citation in citations:
+        # Only web links become links: a "javascript:" URL from the API stays text.
+        citation.is_web = citation.url.lower().startswith(("http://", "https://"))
+    return TaskDetail(task=task, events=events, answer=answer, citations=citations)
 
 
 def task_average_cost(*, workspace: Workspace) -> Decimal | None:

@@ -1,27 +1,91 @@
-"""The task list: what was sent, where each task stands, what it cost."""
+"""The task pages: the filtered list with live badges, one task's whole story, the costs."""
 
-from django.core.paginator import Paginator
+from __future__ import annotations
+
+from django import forms
+from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from monitoring.access import workspace_access
 from monitoring.models import TaskStatus
+from monitoring.selectors import costs as cost_selectors
 from monitoring.selectors import tasks as task_selectors
 
-PAGE_SIZE = 50
+
+class TaskFilterForm(forms.Form):
+    """The list's query string → clean filters; anything unparseable is simply ignored."""
+
+    status = forms.ChoiceField(choices=[("", "All"), *TaskStatus.choices], required=False)
+    q = forms.CharField(required=False, max_length=200, strip=True)
+    prompt = forms.IntegerField(required=False, min_value=1)
+    monitor = forms.IntegerField(required=False, min_value=1)
+    created_from = forms.DateField(required=False)
+    created_to = forms.DateField(required=False)
+
+    def filters(self) -> task_selectors.TaskFilters:
+        self.is_valid()
+        data = self.cleaned_data  # only the fields that parsed
+        return task_selectors.TaskFilters(
+            status=data.get("status") or "",
+            search=data.get("q") or "",
+            prompt_id=data.get("prompt"),
+            monitor_id=data.get("monitor"),
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+        )
 
 
+@vary_on_headers("HX-Request")
+@require_GET
 def task_list(request, workspace_id: int):
     membership = workspace_access(request, workspace_id)
-    status = request.GET.get("status", "")
-    if status not in TaskStatus.values:
-        status = ""
-    tasks = task_selectors.task_list(workspace=membership.workspace, status=status or None)
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = TaskFilterForm(request.GET).filters()
+    listing = task_selectors.task_page(
+        workspace=membership.workspace, filters=filters, page=request.GET.get("page")
+    )
     context = {
         "membership": membership,
-        "page": page,
-        "status": status,
+        "filters": filters,
+        "listing": listing,
+        "page": listing.page,
         "statuses": TaskStatus.choices,
-        "counts": task_selectors.task_status_counts(workspace=membership.workspace),
     }
+    if request.htmx:
+        return render(request, "monitoring/tasks/_results.html", context)
+    context["monitors"] = task_selectors.monitor_choices(workspace=membership.workspace)
+    context["notice"] = task_selectors.pipeline_notice(workspace=membership.workspace)
     return render(request, "monitoring/tasks/list.html", context)
+
+
+@require_GET
+def task_status(request, workspace_id: int, task_id: int):
+    """The status badge of one task; it keeps polling itself only while the task is not final."""
+    membership = workspace_access(request, workspace_id)
+    task = task_selectors.task_status_get(workspace=membership.workspace, task_id=task_id)
+    if task is None:
+        raise Http404("No such task.")
+    return render(request, "monitoring/tasks/_status.html", {"task": task})
+
+
+@vary_on_headers("HX-Request")
+@require_GET
+def task_detail(request, workspace_id: int, task_id: int):
+    membership = workspace_access(request, workspace_id)
+    detail = task_selectors.task_detail(workspace=membership.workspace, task_id=task_id)
+    if detail is None:
+        raise Http404("No such task.")
+    context = {"membership": membership, "detail": detail, "task": detail.task}
+    if request.htmx:
+        return render(request, "monitoring/tasks/_live.html", context)
+    return render(request, "monitoring/tasks/detail.html", context)
+
+
+@require_GET
+def cost_report(request, workspace_id: int):
+    membership = workspace_access(request, workspace_id)
+    report = cost_selectors.cost_report(workspace=membership.workspace)
+    return render(
+        request, "monitoring/costs/report.html", {"membership": membership, "report": report}
+    )

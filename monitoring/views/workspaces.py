@@ -3,11 +3,13 @@
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from monitoring import selectors, services
 from monitoring.access import SESSION_KEY, default_workspace, workspace_access
 from monitoring.models import Workspace
+from monitoring.views import dashboard
 
 
 def home(request):
@@ -23,9 +25,12 @@ def home(request):
     return redirect("workspace_home", workspace_id=workspace.pk)
 
 
+@vary_on_headers("HX-Request")
+@require_GET
 def workspace_home(request, workspace_id: int):
+    """The dashboard: filters and body share this URL; htmx gets the body partial."""
     membership = workspace_access(request, workspace_id)
-    return render(request, "monitoring/workspace_home.html", {"membership": membership})
+    return dashboard.dashboard_page(request, membership)
 
 
 def workspace_members(request, workspace_id: int):

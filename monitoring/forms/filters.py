@@ -1,0 +1,160 @@
+"""The dashboard's filters: one GET form shared by every region, the answer list and exports.
+
+Invalid or missing values fall back to the defaults (the last 28 days, everything), so a
+hand-edited URL never breaks the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.utils import timezone
+
+from monitoring.models import Answer, Brand, BrandKind, Monitor, Prompt, Tag, Workspace
+
+DEFAULT_DAYS = 28
+MAX_DAYS = 3660
+WEB_CHOICES = [("", "Web search: any"), ("on", "Web search on"), ("off", "Web search off")]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Clean filter values; ``start``/``end`` are inclusive UTC dates."""
+
+    start: date
+    end: date
+    tag: int | None = None
+    prompt: int | None = None
+    monitor: int | None = None
+    model: str = ""
+    web: str = ""
+    own: int | None = None
+    # Drill-down only (the answer list and the answers export).
+    brand: int | None = None
+    mentioned: bool | None = None
+    domain: str = ""
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Filters:
+        """The period of equal length just before this one."""
+        return replace(
+            self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1)
+        )
+
+    def params(self, **overrides) -> dict[str, str]:
+        """Query parameters reproducing these filters (drill-down links add their own)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)} | overrides
+        out = {}
+        for key, value in values.items():
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                value = "1" if value else "0"
+            out[key] = value.isoformat() if isinstance(value, date) else str(value)
+        return out
+
+    def query(self, **overrides) -> str:
+        return urlencode(self.params(**overrides))
+
+
+def default_range(today: date | None = None) -> tuple[date, date]:
+    today = today or timezone.now().date()
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
+
+
+class DashboardFilterForm(forms.Form):
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    tag = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    prompt = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    monitor = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    model = forms.ChoiceField(required=False)
+    web = forms.ChoiceField(required=False, choices=WEB_CHOICES)
+    own = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+
+    def __init__(self, data=None, *, workspace: Workspace):
+        if data is not None and not (data.get("start") and data.get("end")):
+            data = data.copy()  # show the default dates in the inputs, not empty boxes
+            start, end = default_range()
+            data["start"] = data.get("start") or start.isoformat()
+            data["end"] = data.get("end") or end.isoformat()
+        super().__init__(data)
+        self.workspace = workspace
+        ws = workspace.pk
+        self.fields["tag"].choices = [("", "All tags")] + list(
+            Tag.objects.filter(workspace_id=ws).values_list("id", "name")
+        )
+        self.fields["prompt"].choices = [("", "All prompts")] + [
+            (pk, text if len(text) <= 70 else text[:67] + "…")
+            for pk, text in Prompt.objects.filter(workspace_id=ws)
+            .order_by("text")
+            .values_list("id", "text")
+        ]
+        self.fields["monitor"].choices = [("", "All monitors")] + list(
+            Monitor.objects.filter(workspace_id=ws).values_list("id", "name")
+        )
+        models = (
+            Answer.objects.filter(workspace_id=ws)
+            .order_by("model_name")
+            .values_list("model_name", flat=True)
+            .distinct()
+        )
+        self.fields["model"].choices = [("", "All models")] + [(m, m) for m in models]
+        own = list(
+            Brand.objects.filter(workspace_id=ws, kind=BrandKind.OWN).values_list("id", "name")
+        )
+        self.fields["own"].choices = [("", "First own brand")] + own
+        self.own_brand_count = len(own)
+
+    def filters(self) -> Filters:
+        default_start, default_end = default_range()
+        # An invalid field falls back to its default; the valid ones still apply.
+        data = self.cleaned_data if self.is_bound and self._validate() else {}
+        start, end = data.get("start") or default_start, data.get("end") or default_end
+        if start > end:
+            start, end = end, start
+        start = max(start, end - timedelta(days=MAX_DAYS))
+        return Filters(
+            start=start,
+            end=end,
+            tag=data.get("tag"),
+            prompt=data.get("prompt"),
+            monitor=data.get("monitor"),
+            model=data.get("model") or "",
+            web=data.get("web") or "",
+            own=data.get("own"),
+            **self.drill_down(data),
+        )
+
+    def _validate(self) -> bool:
+        self.is_valid()  # fills cleaned_data with the fields that are valid
+        return True
+
+    def drill_down(self, data) -> dict:
+        return {}
+
+
+class AnswerFilterForm(DashboardFilterForm):
+    """The dashboard filters plus what a drill-down link narrows to."""
+
+    brand = forms.IntegerField(required=False, min_value=1)
+    mentioned = forms.TypedChoiceField(
+        required=False,
+        choices=[("", "Any"), ("1", "Mentioned"), ("0", "Not mentioned")],
+        coerce=lambda v: v == "1",
+        empty_value=None,
+    )
+    domain = forms.CharField(required=False, max_length=253, strip=True)
+
+    def drill_down(self, data) -> dict:
+        return {
+            "brand": data.get("brand"),
+            "mentioned": data.get("mentioned"),
+            "domain": (data.get("domain") or "").lower(),
+        }

@@ -1,0 +1,144 @@
+"""Reads for the costs page: money per day, per prompt and per monitor, summed in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from monitoring.models import Task, Workspace
+from monitoring.pipeline import budget
+
+DAYS = 30
+TOP_PROMPTS = 20
+ZERO = Decimal("0.000000")
+
+
+def _totals():
+    return {"tasks": Count("id"), "prepaid": Sum("cost_prepaid"), "spent": Sum("money_spent")}
+
+
+def _usd(value) -> Decimal:
+    """A sum as exact dollars to the micro-dollar the API reports (NULL, a sum of nothing, is 0).
+
+    SQLite sums decimals as floating point; rounding to the column's six places undoes that.
+    """
+    return ZERO if value is None else Decimal(value).quantize(ZERO)
+
+
+def _money(row: dict) -> dict:
+    row["prepaid"], row["spent"] = _usd(row["prepaid"]), _usd(row["spent"])
+    return row
+
+
+@dataclass
+class MonthSpend:
+    budget: Decimal | None
+    #: What the budget check counts: prepayments of tasks in flight count in full.
+    counted: Decimal
+    spent: Decimal
+
+    @property
+    def percent(self) -> int | None:
+        if not self.budget:
+            return None
+        return min(100, int(self.counted * 100 / self.budget))
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.budget is None else self.budget - self.counted
+
+
+@dataclass
+class CostReport:
+    since: date
+    days: list[dict] = field(default_factory=list)
+    prompts: list[dict] = field(default_factory=list)
+    monitors: list[dict] = field(default_factory=list)
+    total: dict = field(default_factory=dict)
+    month: MonthSpend | None = None
+
+    @property
+    def chart(self) -> dict:
+        """Data of the cost-per-day chart, amounts as exact decimal strings."""
+        return {
+            "labels": [d["day"].isoformat() for d in self.days],
+            "spent": [str(d["spent"]) for d in self.days],
+            "prepaid": [str(d["prepaid"]) for d in self.days],
+        }
+
+
+def cost_by_day(*, workspace: Workspace, since: datetime, until: date) -> list[dict]:
+    rows = (
+        Task.objects.filter(workspace=workspace, created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values("day")
+        .annotate(**_totals())
+    )
+    by_day = {row["day"]: _money(row) for row in rows}
+    days, day = [], since.date()
+    while day <= until:  # every day of the window, including the quiet ones
+        days.append(
+            by_day.get(day) or _money({"day": day, "tasks": 0, "prepaid": None, "spent": None})
+        )
+        day += timedelta(days=1)
+    return days
+
+
+def cost_by_prompt(*, workspace: Workspace, since: datetime, limit: int = TOP_PROMPTS):
+    rows = (
+        Task.objects.filter(workspace=workspace, created_at__gte=since)
+        .order_by()
+        .values("prompt_id", "prompt__text")
+        .annotate(**_totals())
+        .order_by(F("spent").desc(nulls_last=True), "-tasks", "prompt_id")[:limit]
+    )
+    return [_money(row) for row in rows]
+
+
+def cost_by_monitor(*, workspace: Workspace, since: datetime):
+    rows = (
+        Task.objects.filter(workspace=workspace, created_at__gte=since)
+        .order_by()
+        .values("monitor_id", "monitor__name")
+        .annotate(**_totals())
+        .order_by(F("spent").desc(nulls_last=True), "-tasks", "monitor__name")
+    )
+    return [_money(row) for row in rows]
+
+
+def month_spend(*, workspace: Workspace, now: datetime) -> MonthSpend:
+    start = budget.month_start(now)
+    spent = Task.objects.filter(workspace=workspace, created_at__gte=start).aggregate(
+        spent=Sum("money_spent")
+    )["spent"]
+    return MonthSpend(
+        budget=workspace.monthly_budget_usd,
+        counted=_usd(budget.spend_since(since=start, workspace=workspace)),
+        spent=_usd(spent),
+    )
+
+
+def cost_report(*, workspace: Workspace, now: datetime | None = None, days: int = DAYS):
+    """The last ``days`` days (today included) of a workspace's tasks and what they cost."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    since = budget.day_start(now) - timedelta(days=days - 1)
+    report = CostReport(
+        since=since.date(),
+        days=cost_by_day(workspace=workspace, since=since, until=today),
+        prompts=cost_by_prompt(workspace=workspace, since=since),
+        monitors=cost_by_monitor(workspace=workspace, since=since),
+        month=month_spend(workspace=workspace, now=now),
+    )
+    report.total = {
+        "tasks": sum(d["tasks"] for d in report.days),
+        "prepaid": sum((d["prepaid"] for d in report.days), ZERO),
+        "spent": sum((d["spent"] for d in report.days), ZERO),
+    }
+    return report

@@ -1,0 +1,134 @@
+"""What administrators do to stuck tasks and a halted pipeline; every change leaves history.
+
+Each task action is a conditional transition (``task_transition``), so an admin clicking
+while a worker moves the same task never overwrites the worker: whoever is first wins and
+the other changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from monitoring.models import PipelineHalt, Task, TaskEvent, TaskStatus
+from monitoring.pipeline.history import task_transition
+from monitoring.pipeline.webhooks import webhook_fields
+from monitoring.services.jobs import post_enqueue
+from monitoring.services.tasks import tag_generate
+
+RETRYABLE = (TaskStatus.FAILED, TaskStatus.REJECTED, TaskStatus.EXPIRED, TaskStatus.CANCELLED)
+CANCELLABLE = (TaskStatus.QUEUED, TaskStatus.HELD)
+RECONCILABLE = (TaskStatus.UNKNOWN, TaskStatus.POSTING)
+
+
+@dataclass
+class ActionReport:
+    done: list[Task] = field(default_factory=list)
+    skipped: list[Task] = field(default_factory=list)
+
+
+def _by(user) -> str:
+    return f"by admin {user.get_username()}"
+
+
+def task_retry(*, task: Task, user) -> Task | None:
+    """Queue a failed, rejected, expired or cancelled task again; never an unknown one.
+
+    Returns the queued task, or None when the task's status does not allow a retry. A task
+    the API never created is queued again in place. One it did create was billed: it keeps
+    its costs and status, and a copy with a fresh tag is queued instead, so the totals count
+    both payments and reconciling can never mistake the old provider task for the new post.
+    """
+    if task.status not in RETRYABLE:
+        return None
+    if task.provider_task_id or task.cost_prepaid is not None or task.money_spent is not None:
+        return _retry_as_copy(task=task, user=user)
+    with transaction.atomic():
+        moved = task_transition(
+            task=task,
+            to=TaskStatus.QUEUED,
+            allowed_from=RETRYABLE,
+            message=f"Queued again {_by(user)}.",
+            next_attempt_at=None,
+            attempts=0,
+            polls=0,
+            claim_token="",
+            claimed_at=None,
+        )
+        if moved:
+            post_enqueue()
+    return task if moved else None
+
+
+def _retry_as_copy(*, task: Task, user) -> Task:
+    tag = tag_generate()
+    with transaction.atomic():
+        copy = Task.objects.create(
+            workspace_id=task.workspace_id,
+            prompt_id=task.prompt_id,
+            monitor_id=task.monitor_id,
+            tag=tag,
+            sample=task.sample,
+            request_body={**task.request_body, "tag": tag, **webhook_fields(tag)},
+            status=TaskStatus.QUEUED,
+        )
+        TaskEvent.objects.create(
+            task=copy,
+            status_to=TaskStatus.QUEUED,
+            message=(
+                f"Created {_by(user)} as a retry of task #{task.pk} ({task.tag}), which the API"
+                " had already created and billed; this post is billed again."
+            ),
+        )
+        TaskEvent.objects.create(
+            task_id=task.pk,
+            status_to=task.status,
+            message=f"Retried {_by(user)} as task #{copy.pk}; this task keeps its costs.",
+        )
+        post_enqueue()
+    return copy
+
+
+def task_cancel(*, task: Task, user) -> bool:
+    """Cancel a task that has not been sent (queued or held for budget)."""
+    return task_transition(
+        task=task,
+        to=TaskStatus.CANCELLED,
+        allowed_from=CANCELLABLE,
+        message=f"Cancelled {_by(user)}.",
+        next_attempt_at=None,
+    )
+
+
+def tasks_apply(*, action, tasks: Iterable[Task], user) -> ActionReport:
+    report = ActionReport()
+    for task in tasks:
+        (report.done if action(task=task, user=user) else report.skipped).append(task)
+    return report
+
+
+def tasks_reconcile_enqueue(*, tasks: Iterable[Task]) -> int:
+    """Ask a worker to reconcile now (only a job may call the API); returns how many need it.
+
+    The reconciling job writes the history rows of whatever it finds.
+    """
+    count = sum(1 for task in tasks if task.status in RECONCILABLE)
+    if count:
+        from django_q.tasks import async_task
+
+        transaction.on_commit(lambda: async_task("monitoring.tasks.pipeline_tick"))
+    return count
+
+
+def pipeline_halt_resolve(*, halt: PipelineHalt, user) -> bool:
+    """Resume posting after a halt; queued tasks are posted at once."""
+    with transaction.atomic():
+        resolved = PipelineHalt.objects.filter(pk=halt.pk, resolved_at__isnull=True).update(
+            resolved_at=timezone.now(), resolved_by=user
+        )
+        if resolved and not PipelineHalt.objects.filter(resolved_at__isnull=True).exists():
+            post_enqueue()
+    return bool(resolved)

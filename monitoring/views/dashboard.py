@@ -1,0 +1,43 @@
+"""The dashboard (the workspace home): filters, headline cards, trends and tables.
+
+The filters and the body share one URL; htmx requests get the body partial only.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from monitoring.forms.filters import DashboardFilterForm
+from monitoring.models import Membership
+from monitoring.selectors.dashboard import dashboard_get
+
+PALETTE = ["#4f46e5", "#dc2626", "#059669", "#d97706", "#0891b2", "#9333ea", "#db2777", "#65a30d"]
+
+
+def brand_colours(brands) -> dict[int, str]:
+    return {b.pk: PALETTE[i % len(PALETTE)] for i, b in enumerate(brands)}
+
+
+def dashboard_page(request, membership: Membership):
+    form = DashboardFilterForm(request.GET, workspace=membership.workspace)
+    filters = form.filters()
+    data = dashboard_get(workspace_id=membership.workspace_id, filters=filters)
+    colours = brand_colours(data["brands"])
+    trend = data["trend"]
+    for series in (*trend["visibility"], *trend["sov"]):
+        series["colour"] = colours[series["brand"]]
+    for stat in data["overview"].brands:
+        stat.colour = colours[stat.brand.pk]
+    for row in data["domains"]:
+        row["owner"] = data["brand_by_id"].get(row["brand"])
+    context = {
+        "membership": membership,
+        "form": form,
+        "filters": filters,
+        "colours": colours,
+        "charts": {"trend": trend},
+        **data,
+    }
+    if request.htmx:
+        return render(request, "monitoring/dashboard/_body.html", context)
+    return render(request, "monitoring/workspace_home.html", context)

@@ -1,0 +1,66 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_brands_prompts import _log_in
+from tests.test_dashboard import TEXTS, make_answer
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo(workspace):
+    from monitoring.models import Brand, BrandDomain, Prompt, Tag
+
+    acme = Brand.objects.create(workspace=workspace, name="Acme", kind="own")
+    BrandDomain.objects.create(brand=acme, domain="acme.com")
+    Brand.objects.create(workspace=workspace, name="Beta")
+    Brand.objects.create(workspace=workspace, name="Gamma")
+    prompts = {
+        "P1": Prompt.objects.create(workspace=workspace, text="Best analytics tool?"),
+        "P2": Prompt.objects.create(workspace=workspace, text="Cheapest analytics tool?"),
+    }
+    prompts["P1"].tags.add(Tag.objects.create(workspace=workspace, name="pricing"))
+    for p, model, text, urls in TEXTS:
+        make_answer(workspace, prompts[p], text, model=model, urls=urls, fan_out=["best tool"])
+    return workspace
+
+
+def test_it_filters_in_place_and_drills_down_to_a_highlighted_answer(
+    live_server, page, screenshot, make_member, demo
+):
+    make_member(demo, "viewer", username="mara")
+    _log_in(page, live_server, "mara")
+    page.goto(f"{live_server.url}/w/{demo.pk}/")
+    acme = page.get_by_test_id("card-acme")
+    expect(acme.get_by_test_id("visibility")).to_have_text("70.0%")
+    expect(acme.get_by_test_id("visibility-ci")).to_contain_text("7/10 answers · 95% CI 39.7–89.2%")
+    expect(page.locator("body")).to_have_attribute("data-charts-drawn", "1")
+    expect(page.get_by_test_id("competitor-table").get_by_role("row")).to_have_count(4)
+    screenshot("dashboard-01-overview")
+    page.evaluate("window.__samePage = true")
+
+    page.get_by_label("Model").select_option("m2")
+    expect(acme.get_by_test_id("visibility")).to_have_text("0.0%")
+    expect(page.get_by_test_id("dash-summary")).to_contain_text("3 answers")
+    expect(page.locator("body")).to_have_attribute("data-charts-drawn", "2")  # charts redrawn
+    assert page.evaluate("window.__samePage") is True  # swapped in place, not reloaded
+    assert "model=m2" in page.url
+    screenshot("dashboard-02-filtered")
+
+    page.get_by_label("Model").select_option("")
+    page.get_by_test_id("card-acme").get_by_test_id("visibility").get_by_role("link").click()
+    expect(page.get_by_test_id("answer-count")).to_contain_text("7 answers")
+    expect(page.get_by_test_id("answer-row")).to_have_count(7)
+    screenshot("dashboard-03-drill-down")
+    page.get_by_test_id("answer-row").filter(has_text="Gamma").filter(
+        has_text="3. Acme"
+    ).get_by_role("link", name="Read").click()
+    text = page.get_by_test_id("answer-text")
+    expect(text.locator("mark")).to_have_count(3)
+    expect(text.locator("mark").first).to_have_text("Gamma")
+    expect(text.locator("mark", has_text="Acme")).to_have_attribute(
+        "class", re.compile(r"brand-\d+")
+    )
+    screenshot("dashboard-04-answer")

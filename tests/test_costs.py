@@ -1,0 +1,141 @@
+"""The costs page: totals per day, per prompt and per monitor, summed in the database."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from monitoring.models import Monitor, Prompt, Task, TaskStatus
+from monitoring.selectors.costs import cost_report
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+D = Decimal
+
+
+def _task(workspace, prompt, *, created, status, prepaid=None, spent=None, monitor=None):
+    task = Task.objects.create(
+        workspace=workspace,
+        prompt=prompt,
+        monitor=monitor,
+        tag=f"t-{Task.objects.count()}",
+        request_body={},
+        status=status,
+        cost_prepaid=prepaid,
+        money_spent=spent,
+    )
+    # created_at is auto_now_add: set the hand-made dates afterwards.
+    claimed = created if status != TaskStatus.HELD else None
+    Task.objects.filter(pk=task.pk).update(created_at=created, claimed_at=claimed)
+    return task
+
+
+@pytest.fixture
+def costs(workspace, other_workspace):
+    workspace.monthly_budget_usd = D("10.00")
+    workspace.save()
+    a = Prompt.objects.create(workspace=workspace, text="Best CRM for agencies?")
+    b = Prompt.objects.create(workspace=workspace, text="Cheapest helpdesk?")
+    weekly = Monitor.objects.create(workspace=workspace, name="Weekly")
+    day14 = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+    day15 = datetime(2026, 3, 15, 8, 0, tzinfo=UTC)
+    collected, posted, held = TaskStatus.COLLECTED, TaskStatus.POSTED, TaskStatus.HELD
+    _task(workspace, a, created=day14, status=collected, prepaid=D("0.01"), spent=D("0.0045"),
+          monitor=weekly)  # fmt: skip
+    _task(workspace, a, created=day14, status=collected, prepaid=D("0.01"), spent=D("0.00325"))
+    _task(workspace, b, created=day15, status=posted, prepaid=D("0.01"), monitor=weekly)
+    _task(workspace, b, created=day15, status=held)
+    # Outside the 30 days, and another workspace's task: neither counts.
+    _task(workspace, a, created=datetime(2026, 1, 2, tzinfo=UTC), status=collected,
+          prepaid=D("1"), spent=D("1"))  # fmt: skip
+    theirs = Prompt.objects.create(workspace=other_workspace, text="Theirs")
+    _task(other_workspace, theirs, created=day15, status=collected, prepaid=D("5"), spent=D("5"))
+    return {"a": a, "b": b, "weekly": weekly}
+
+
+def test_it_sums_per_day_over_the_last_30_days(workspace, costs):
+    report = cost_report(workspace=workspace, now=NOW)
+    assert len(report.days) == 30
+    assert report.days[0]["day"] == date(2026, 2, 14)
+    by_day = {d["day"]: (d["tasks"], d["prepaid"], d["spent"]) for d in report.days}
+    assert by_day[date(2026, 3, 14)] == (2, D("0.020000"), D("0.007750"))
+    assert by_day[date(2026, 3, 15)] == (2, D("0.010000"), D("0.000000"))
+    assert by_day[date(2026, 3, 1)] == (0, D("0"), D("0"))
+    assert report.total == {"tasks": 4, "prepaid": D("0.030000"), "spent": D("0.007750")}
+    assert all(isinstance(d["spent"], Decimal) for d in report.days)
+
+
+def test_it_sums_per_prompt_and_per_monitor(workspace, costs):
+    report = cost_report(workspace=workspace, now=NOW)
+    assert [(r["prompt_id"], r["tasks"], r["prepaid"], r["spent"]) for r in report.prompts] == [
+        (costs["a"].pk, 2, D("0.020000"), D("0.007750")),
+        (costs["b"].pk, 2, D("0.010000"), D("0.000000")),
+    ]
+    monitors = [(r["monitor__name"], r["tasks"], r["prepaid"], r["spent"]) for r in report.monitors]
+    assert monitors == [
+        ("Weekly", 2, D("0.020000"), D("0.004500")),
+        (None, 2, D("0.010000"), D("0.003250")),
+    ]  # fmt: skip
+
+
+def test_it_compares_month_to_date_spend_with_the_budget(workspace, costs):
+    month = cost_report(workspace=workspace, now=NOW).month
+    # Counted like the budget check: each billed task at least its prepayment.
+    assert month.counted == D("0.030000")
+    assert month.spent == D("0.007750")
+    assert month.budget == D("10.00")
+    assert month.remaining == D("9.970000")
+    assert month.percent == 0
+
+
+def test_it_passes_exact_amounts_to_the_chart(workspace, costs):
+    chart = cost_report(workspace=workspace, now=NOW).chart
+    assert chart["labels"][-2:] == ["2026-03-14", "2026-03-15"]
+    assert chart["spent"][-2:] == ["0.007750", "0.000000"]
+    assert chart["prepaid"][-2:] == ["0.020000", "0.010000"]
+
+
+def test_it_renders_the_page_with_a_vendored_chart(client, make_member, workspace):
+    client.force_login(make_member(workspace, "viewer"))
+    prompt = Prompt.objects.create(workspace=workspace, text="Best CRM?")
+    Task.objects.create(
+        workspace=workspace, prompt=prompt, tag="t-1", request_body={},
+        status=TaskStatus.COLLECTED, cost_prepaid=D("0.01"), money_spent=D("0.002345"),
+    )  # fmt: skip
+    page = client.get(reverse("cost_report", args=[workspace.pk])).content.decode()
+    assert '<canvas id="cost-chart"' in page
+    assert '<script id="cost-chart-data" type="application/json">' in page
+    assert "/static/vendor/chartjs/chart.umd.min.js" in page
+    assert "cdn" not in page.lower()
+    assert "$0.002345" in page
+    assert "No monthly budget set" in page
+
+
+def test_it_shows_an_empty_state_without_tasks(client, make_member, workspace):
+    client.force_login(make_member(workspace, "viewer"))
+    page = client.get(reverse("cost_report", args=[workspace.pk])).content.decode()
+    assert "Nothing spent in the last 30 days" in page
+    assert "<canvas" not in page
+
+
+@pytest.mark.parametrize("n", [5, 300])
+def test_it_reports_in_constant_queries(
+    client, make_member, workspace, n, django_assert_max_num_queries
+):
+    client.force_login(make_member(workspace, "viewer"))
+    monitors = [Monitor.objects.create(workspace=workspace, name=f"M{i}") for i in range(3)]
+    prompts = [Prompt.objects.create(workspace=workspace, text=f"P{i}?") for i in range(30)]
+    Task.objects.bulk_create(
+        Task(
+            workspace=workspace, prompt=prompts[i % 30], monitor=monitors[i % 3], tag=f"t-{i}",
+            request_body={}, status=TaskStatus.COLLECTED, cost_prepaid=D("0.01"),
+            money_spent=D("0.002"),
+        )
+        for i in range(n)
+    )  # fmt: skip
+    url = reverse("cost_report", args=[workspace.pk])
+    client.get(url)
+    with django_assert_max_num_queries(10):
+        assert client.get(url).status_code == 200

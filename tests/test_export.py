@@ -1,0 +1,109 @@
+# ruff: noqa: F811  (fixtures imported from test_dashboard are used as arguments)
+"""CSV exports: header, rows, streaming, and the dashboard's filters applied."""
+
+import csv
+import io
+
+import pytest
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+
+from tests.test_dashboard import brands, data, prompts  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(client, workspace, kind, **params):
+    response = client.get(reverse("export_csv", args=[workspace.pk, kind]), params)
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"].startswith("text/csv")
+    assert f'filename="{kind}-' in response["Content-Disposition"]
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+@pytest.fixture
+def viewer(client, make_member, workspace):
+    client.force_login(make_member(workspace, "viewer"))
+    return client
+
+
+def test_it_exports_answers(viewer, workspace, data):
+    rows = _csv(viewer, workspace, "answers")
+    assert rows[0] == [
+        "answer_id",
+        "answered_at",
+        "prompt_id",
+        "prompt",
+        "model",
+        "web_search",
+        "monitor",
+        "task_tag",
+        "informative",
+        "money_spent",
+        "text",
+    ]
+    assert len(rows) == 11
+    assert {r[10] for r in rows[1:]} >= {"Acme is great. Beta too.", "Nothing useful here, sorry."}
+    assert len(_csv(viewer, workspace, "answers", model="m2")) == 4
+    assert len(_csv(viewer, workspace, "answers", brand=data["acme"].pk, mentioned=1)) == 8
+
+
+def test_it_exports_mentions(viewer, workspace, data):
+    rows = _csv(viewer, workspace, "mentions")
+    assert rows[0] == [
+        "answer_id",
+        "answered_at",
+        "prompt_id",
+        "brand_id",
+        "brand",
+        "brand_kind",
+        "count",
+        "rank",
+        "first_offset",
+    ]
+    assert len(rows) == 1 + 7 + 6 + 3
+    first = next(r for r in rows[1:] if r[0] == str(data["answers"][4].pk) and r[4] == "Acme")
+    assert (first[5], first[6], first[7]) == ("own", "1", "3")
+    assert len(_csv(viewer, workspace, "mentions", prompt=data["P1"].pk)) == 1 + 5 + 3 + 2
+
+
+def test_it_exports_citations(viewer, workspace, data):
+    rows = _csv(viewer, workspace, "citations")
+    assert rows[0][:6] == ["answer_id", "answered_at", "prompt_id", "position", "domain", "brand"]
+    assert len(rows) == 6
+    assert sorted(r[4] for r in rows[1:]) == [
+        "acme.com",
+        "acme.com",
+        "beta.com",
+        "g2.com",
+        "g2.com",
+    ]
+    assert {r[5] for r in rows[1:] if r[4] == "acme.com"} == {"Acme"}
+    assert len(_csv(viewer, workspace, "citations", domain="g2.com")) == 1 + 4  # answers citing g2
+
+
+def test_it_exports_costs_including_failed_tasks(viewer, workspace, data):
+    rows = _csv(viewer, workspace, "costs")
+    assert rows[0] == [
+        "task_id",
+        "tag",
+        "created_at",
+        "status",
+        "prompt_id",
+        "model",
+        "sample",
+        "cost_prepaid",
+        "cost_reported",
+        "money_spent",
+    ]
+    assert len(rows) == 13
+    assert sorted(r[3] for r in rows[1:])[:2] == ["collected", "collected"]
+    assert {"failed", "expired"} <= {r[3] for r in rows[1:]}
+    assert {r[9] for r in rows[1:] if r[3] == "collected"} == {"0.010000"}
+    assert len(_csv(viewer, workspace, "costs", model="m2")) == 4
+
+
+def test_it_refuses_unknown_kinds(viewer, workspace):
+    assert viewer.get(reverse("export_csv", args=[workspace.pk, "secrets"])).status_code == 404
