@@ -16,4 +16,7 @@ echo "Installing dependencies ..."
 export DEBUG=${DEBUG:-1}
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py seed_demo
+# Six weeks of demo history, made by the real pipeline against an in-process sandbox
+# (skipped once done), so the dashboard has something to show.
+.venv/bin/python manage.py seed_history
 exec .venv/bin/python manage.py devstack "$@"

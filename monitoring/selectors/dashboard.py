@@ -161,7 +161,8 @@ class Change:
 
     @property
     def delta_points(self) -> float | None:
-        return None if self.delta is None else 100 * self.delta
+        """The size of the change in percentage points (the arrow gives its sign)."""
+        return None if self.delta is None else abs(100 * self.delta)
 
     @property
     def direction(self) -> str:
