@@ -22,6 +22,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"aisa-test-{os.getpid()}.sqlite3")
     }
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):  # noqa: F405
+    # One test database per run, so two runs on one server (two developers, CI and a
+    # developer) do not drop each other's.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_aisa_{os.getpid()}"}  # noqa: F405
 
 # django-q2 honours Q_CLUSTER_NAME (a queue of one's own) only when ALT_CLUSTERS exists; without
 # it, Conf raises KeyError at import. The crash test gives its qcluster subprocess a private
