@@ -243,103 +243,87 @@ def _task_outcome(task: Task, outcome: PostedTask, call: ApiCall, report: PostRe
                 message="Prepaid when the task was created.",
             )
         report.posted += 1
-    elif outcome.outcome is Outcome.UNKNOWN:
-        _to_unknown(task, message, call, report)
-    elif outcome.outcome in (Outcome.RETRYABLE, Outcome.RATE_LIMITED):
-        _retry_later(task, outcome.status_code, message, call, report)
-    elif outcome.outcome in (Outcome.AUTH, Outcome.PAYMENT):
-        _requeue_and_halt(task, outcome.status_code, message, call)
+    else:
+        # A task-level "not found" concerns that task only; at envelope level it means a
+        # wrong path (configuration), which halts posting.
+        kind = Outcome.PERMANENT if outcome.outcome is Outcome.NOT_FOUND else outcome.outcome
+        _failed(task, kind, outcome.status_code, message, call, report)
+
+
+def _batch_failed(tasks: list[Task], exc: AisaError, call: ApiCall, report: PostReport) -> None:
+    for task in tasks:
+        _failed(task, exc.outcome, exc.status_code, str(exc), call, report, exc.retry_after)
+    report.errors.append(str(exc))
+
+
+def _failed(task, outcome: Outcome, code, message, call, report, retry_after=None) -> None:
+    """Where a task goes when its post did not create it (or may have)."""
+    if outcome is Outcome.UNKNOWN:
+        _leave_posting(
+            task,
+            TaskStatus.UNKNOWN,
+            call,
+            None,
+            message,
+            note="Outcome unknown; will be reconciled by its tag before any new post.",
+        )
+        report.unknown += 1
+    elif outcome in (Outcome.RETRYABLE, Outcome.RATE_LIMITED):
+        _retry_later(task, code, message, call, report, retry_after)
+    elif outcome in (Outcome.AUTH, Outcome.PAYMENT, Outcome.NOT_FOUND):
+        # Nothing was created; stop everything until an admin fixes the account or config.
+        _leave_posting(
+            task,
+            TaskStatus.QUEUED,
+            call,
+            code,
+            message,
+            note="Posting stopped until an admin acts.",
+        )
+        if not halt_active():
+            PipelineHalt.objects.create(reason=message, error_code=code)
         report.halted = True
     else:
-        task_transition(
-            task=task,
-            to=TaskStatus.REJECTED,
-            allowed_from=[TaskStatus.POSTING],
-            api_call=call,
-            message=f"The API rejected this task: {message}",
-            error_code=outcome.status_code,
-            last_error_code=outcome.status_code,
-            last_error_message=message,
+        _leave_posting(
+            task, TaskStatus.REJECTED, call, code, message, note="The API rejected this task:"
         )
         report.rejected += 1
 
 
-def _batch_failed(tasks: list[Task], exc: AisaError, call: ApiCall, report: PostReport) -> None:
-    message = str(exc)
-    for task in tasks:
-        if exc.outcome is Outcome.UNKNOWN:
-            _to_unknown(task, message, call, report)
-        elif exc.outcome in (Outcome.RETRYABLE, Outcome.RATE_LIMITED):
-            _retry_later(task, exc.status_code, message, call, report, exc.retry_after)
-        elif exc.outcome in (Outcome.AUTH, Outcome.PAYMENT, Outcome.NOT_FOUND):
-            # Nothing was created; stop everything until an admin fixes the account or config.
-            _requeue_and_halt(task, exc.status_code, message, call)
-            report.halted = True
-        else:
-            task_transition(
-                task=task,
-                to=TaskStatus.REJECTED,
-                allowed_from=[TaskStatus.POSTING],
-                api_call=call,
-                message=message,
-                error_code=exc.status_code,
-                last_error_code=exc.status_code,
-                last_error_message=message,
-            )
-            report.rejected += 1
-    report.errors.append(message)
-
-
-def _to_unknown(task, message, call, report) -> None:
-    task_transition(
-        task=task,
-        to=TaskStatus.UNKNOWN,
-        allowed_from=[TaskStatus.POSTING],
-        api_call=call,
-        message=f"Outcome unknown; will be reconciled by its tag before any new post. {message}",
-        last_error_message=message,
-    )
-    report.unknown += 1
-
-
 def _retry_later(task, code, message, call, report, retry_after=None) -> None:
     if task.attempts >= MAX_ATTEMPTS:
-        task_transition(
-            task=task,
-            to=TaskStatus.FAILED,
-            allowed_from=[TaskStatus.POSTING],
-            api_call=call,
-            message=f"Gave up after {task.attempts} attempts. {message}",
-            error_code=code,
-            last_error_code=code,
-            last_error_message=message,
+        _leave_posting(
+            task,
+            TaskStatus.FAILED,
+            call,
+            code,
+            message,
+            note=f"Gave up after {task.attempts} attempts.",
         )
         return
     when = timezone.now() + backoff(task.attempts, retry_after)
-    task_transition(
-        task=task,
-        to=TaskStatus.QUEUED,
-        allowed_from=[TaskStatus.POSTING],
-        api_call=call,
-        message=f"Will retry at {when:%H:%M:%S} UTC. {message}",
-        error_code=code,
+    _leave_posting(
+        task,
+        TaskStatus.QUEUED,
+        call,
+        code,
+        message,
+        note=f"Will retry at {when:%H:%M:%S} UTC.",
         next_attempt_at=when,
-        last_error_code=code,
-        last_error_message=message,
     )
     report.retry += 1
 
 
-def _requeue_and_halt(task, code, message, call) -> None:
+def _leave_posting(task, to, call, code, message, *, note, **fields) -> None:
+    """Move a task out of ``posting`` with the error, recorded on the task and in its history."""
     task_transition(
         task=task,
-        to=TaskStatus.QUEUED,
+        to=to,
         allowed_from=[TaskStatus.POSTING],
         api_call=call,
-        message=f"Posting stopped until an admin acts. {message}",
+        message=f"{note} {message}".strip(),
         error_code=code,
         last_error_code=code,
         last_error_message=message,
+        **fields,
     )
-    if not halt_active():
-        PipelineHalt.objects.create(reason=message, error_code=code)
