@@ -392,3 +392,117 @@ def test_it_renders_with_the_same_number_of_queries_for_1_and_10000_answers(
     assert Answer.objects.count() == 10000
     assert "10,000</strong> answers" in response.content.decode()
     assert counts[0] == counts[1], counts
+
+
+# --- the fast paths: native buckets, joined scopes, shared period counts -----------------
+
+
+def test_bucket_start_gives_the_utc_day_and_the_monday_of_its_week(workspace, brands, prompts):
+    from datetime import UTC, datetime
+
+    from monitoring.selectors.dashboard import BucketStart
+
+    moments = [
+        datetime(2024, 3, 3, 23, 59, 59, 999999, tzinfo=UTC),  # a Sunday, last microsecond
+        datetime(2024, 3, 4, 0, 0, tzinfo=UTC),  # the Monday after, at midnight
+        datetime(2024, 3, 6, 12, 30, 15, 250000, tzinfo=UTC),  # a Wednesday
+        datetime(2024, 2, 29, 8, 0, 1, tzinfo=UTC),  # leap day (a Thursday)
+        datetime(2025, 1, 1, 0, 0, tzinfo=UTC),  # a Wednesday across the new year
+    ]
+    for when in moments:
+        make_answer(workspace, prompts["P1"], "Acme.", when=when)
+    rows = (
+        Answer.objects.filter(workspace=workspace)
+        .annotate(day=BucketStart("answered_at", "day"), week=BucketStart("answered_at", "week"))
+        .values_list("answered_at", "day", "week")
+    )
+    assert len(rows) == len(moments)
+    for answered_at, day, week in rows:
+        utc_day = answered_at.astimezone(UTC).date()
+        assert day == utc_day
+        assert week == utc_day - timedelta(days=utc_day.weekday())
+    with pytest.raises(ValueError):
+        BucketStart("answered_at", "month")
+
+
+def test_weekly_ranges_keep_the_previous_period_out_of_the_trend(workspace, brands, prompts):
+    """With weekly buckets the week containing the period's first day straddles both periods;
+    the headline's "before" counts and the chart's first week must each take their own part."""
+    start, end = default_range()
+    filters = Filters(start=start - timedelta(days=40), end=end)  # 68 days: weekly buckets
+    first = timezone.make_aware(
+        timezone.datetime.combine(filters.start, timezone.datetime.min.time()),
+        timezone.get_fixed_timezone(0),
+    )
+    make_answer(workspace, prompts["P1"], "Acme.", when=first + timedelta(hours=1))  # now
+    make_answer(workspace, prompts["P1"], "Acme.", when=first - timedelta(hours=1))  # before
+    make_answer(workspace, prompts["P1"], "Beta.", when=first - timedelta(days=3))  # before
+    result = dashboard_get(workspace_id=workspace.pk, filters=filters)
+    overview, trend = result["overview"], result["trend"]
+    stats = {s.brand.name: s for s in overview.brands}
+    assert (overview.answers.n, overview.answers_before) == (1, 2)
+    assert (stats["Acme"].visibility.now.k, stats["Acme"].visibility.before.k) == (1, 1)
+    assert stats["Beta"].visibility.before.k == 1
+    assert stats["Acme"].avg_position == 1.0
+    assert stats["Beta"].avg_position is None
+    assert trend["bucket"] == "week"
+    assert sum(trend["n"]) == 1
+    acme = next(s for s in trend["visibility"] if s["label"] == "Acme")
+    assert [x for x in acme["data"] if x is not None] == [100.0]
+    # The same numbers as the stand-alone selectors (which compute their own counts).
+    alone = overview_get(workspace_id=workspace.pk, filters=filters, brands=result["brands"])
+    assert [(s.visibility.now.k, s.visibility.before.k, s.avg_position) for s in alone.brands] == [
+        (s.visibility.now.k, s.visibility.before.k, s.avg_position) for s in overview.brands
+    ]
+
+
+def test_tables_honour_the_filters_through_the_joined_scopes(workspace, data):
+    """Mentions and citations are filtered by joining their answer: every filter applies."""
+    result = dashboard_get(workspace_id=workspace.pk, filters=_filters(model="m2"))
+    stats = {s.brand.name: s for s in result["overview"].brands}
+    assert (stats["Beta"].visibility.now.k, stats["Gamma"].visibility.now.k) == (2, 1)
+    assert stats["Beta"].avg_position == pytest.approx(3 / 2)  # rank 1 and rank 2
+    assert result["domains"] == []  # the m2 answers cite nothing
+    (row,) = result["prompts"]
+    assert (row["visibility"].k, row["visibility"].n) == (0, 3)
+    assert (row["winner"].name, row["winner_count"]) == ("Beta", 1)  # Gamma ties: brand order
+    day = (timezone.now() - timedelta(days=1)).date().isoformat()
+    i = result["trend"]["labels"].index(day)
+    assert result["trend"]["n"][i] == 3
+    beta = next(s for s in result["trend"]["visibility"] if s["label"] == "Beta")
+    assert beta["data"][i] == pytest.approx(66.7)
+    tagged = dashboard_get(workspace_id=workspace.pk, filters=_filters(tag=data["tag"].pk))
+    assert {d["domain"]: d["citations"] for d in tagged["domains"]} == {
+        "acme.com": 2,
+        "g2.com": 2,
+        "beta.com": 1,
+    }
+    assert tagged["overview"].total_citations == 5
+
+
+def test_json_lists_skip_values_that_are_not_lists(workspace, brands, prompts):
+    """A hand-edited or legacy value that is not a JSON list has no items (PostgreSQL's
+    jsonb_array_elements_text would otherwise fail the whole page)."""
+    make_answer(workspace, prompts["P1"], "Acme.", fan_out=["best tool"])
+    make_answer(workspace, prompts["P1"], "Acme.", fan_out=["best tool", "cheap tool"])
+    odd = make_answer(workspace, prompts["P1"], "Acme.")
+    Answer.objects.filter(pk=odd.pk).update(fan_out_queries="best tool", untracked_names={"a": 1})
+    result = dashboard_get(workspace_id=workspace.pk, filters=_filters())
+    assert result["fan_out"] == [
+        {"query": "best tool", "count": 2, "answers": 2},
+        {"query": "cheap tool", "count": 1, "answers": 1},
+    ]
+    assert result["untracked"] == []
+
+
+def test_the_dashboard_selectors_run_a_fixed_number_of_queries(
+    workspace, data, django_assert_num_queries
+):
+    start, end = default_range()
+    for filters in (
+        _filters(),
+        Filters(start=start - timedelta(days=60), end=end),  # weekly buckets
+        _filters(tag=data["tag"].pk, model="m", web="off"),
+    ):
+        with django_assert_num_queries(11):
+            dashboard_get(workspace_id=workspace.pk, filters=filters)

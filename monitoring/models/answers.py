@@ -36,8 +36,24 @@ class Answer(models.Model):
     class Meta:
         ordering = ["-answered_at", "-id"]
         indexes = [
-            models.Index(fields=["workspace", "answered_at"], name="answer_ws_at"),
+            # Covers the dashboard's filters and groupings, so its aggregates over a period
+            # read only the index, never the answers' (large) rows. Also serves what
+            # (workspace, answered_at) served: it is this index's prefix.
+            models.Index(
+                fields=[
+                    "workspace",
+                    "answered_at",
+                    "prompt",
+                    "is_informative",
+                    "model_name",
+                    "web_search",
+                    "monitor",
+                ],
+                name="answer_ws_at_cover",
+            ),
             models.Index(fields=["workspace", "prompt"], name="answer_ws_prompt"),
+            # The filter form's list of models (DISTINCT model_name) from the index alone.
+            models.Index(fields=["workspace", "model_name"], name="answer_ws_model"),
         ]
 
     def __str__(self) -> str:

@@ -12,8 +12,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Trunc
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Exists,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
 
 from monitoring.analysis.stats import change_is_significant, share_of_voice, wilson_interval
 from monitoring.forms.filters import Filters
@@ -52,24 +63,82 @@ def _day_start(day: date) -> datetime:
 # --- scopes -------------------------------------------------------------------------------
 
 
-def answer_scope(*, workspace_id: int, filters: Filters, start: date | None = None) -> QuerySet:
-    """The answers the filters select (from ``start`` when given, e.g. the previous period)."""
-    answers = Answer.objects.filter(
-        workspace_id=workspace_id,
-        answered_at__gte=_day_start(start or filters.start),
-        answered_at__lt=_day_start(filters.end + timedelta(days=1)),
+def answer_q(
+    *, workspace_id: int, filters: Filters, start: date | None = None, prefix: str = ""
+) -> Q:
+    """The filters as a condition on an answer, reached through ``prefix`` (e.g. "answer__").
+
+    Mentions and citations are filtered by joining their answer under this same condition
+    rather than with ``answer IN (SELECT id FROM answers ...)``: the join lets the database
+    walk the ``(workspace, answered_at)`` index once and probe each answer's rows.
+    """
+    q = Q(
+        **{
+            f"{prefix}workspace_id": workspace_id,
+            f"{prefix}answered_at__gte": _day_start(start or filters.start),
+            f"{prefix}answered_at__lt": _day_start(filters.end + timedelta(days=1)),
+        }
     )
     if filters.tag:
-        answers = answers.filter(prompt__tags=filters.tag)
+        q &= Q(**{f"{prefix}prompt__tags": filters.tag})
     if filters.prompt:
-        answers = answers.filter(prompt_id=filters.prompt)
+        q &= Q(**{f"{prefix}prompt_id": filters.prompt})
     if filters.monitor:
-        answers = answers.filter(monitor_id=filters.monitor)
+        q &= Q(**{f"{prefix}monitor_id": filters.monitor})
     if filters.model:
-        answers = answers.filter(model_name=filters.model)
+        q &= Q(**{f"{prefix}model_name": filters.model})
     if filters.web:
-        answers = answers.filter(web_search=filters.web == "on")
-    return answers
+        q &= Q(**{f"{prefix}web_search": filters.web == "on"})
+    return q
+
+
+def answer_scope(*, workspace_id: int, filters: Filters, start: date | None = None) -> QuerySet:
+    """The answers the filters select (from ``start`` when given, e.g. the previous period)."""
+    return Answer.objects.filter(answer_q(workspace_id=workspace_id, filters=filters, start=start))
+
+
+def mention_scope(*, workspace_id: int, filters: Filters, start: date | None = None) -> QuerySet:
+    """Mentions in the answers the filters select (joined, not ``IN (subquery)``)."""
+    return Mention.objects.filter(
+        answer_q(workspace_id=workspace_id, filters=filters, start=start, prefix="answer__")
+    )
+
+
+def citation_scope(*, workspace_id: int, filters: Filters, start: date | None = None) -> QuerySet:
+    """Citations in the answers the filters select (joined, not ``IN (subquery)``)."""
+    return Citation.objects.filter(
+        answer_q(workspace_id=workspace_id, filters=filters, start=start, prefix="answer__")
+    )
+
+
+class BucketStart(Func):
+    """The UTC day of a datetime, or the Monday of its week, as a date (``kind``: day|week).
+
+    Django's ``Trunc`` on SQLite calls a Python function for every row; SQLite's own
+    ``date()`` does the same in C and was most of the dashboard's time on long histories.
+    Elsewhere (PostgreSQL) ``DATE_TRUNC`` is native already.
+    """
+
+    output_field = DateField()
+
+    def __init__(self, expression, kind: str):
+        if kind not in ("day", "week"):
+            raise ValueError(f"Unsupported bucket: {kind}")
+        self.kind = kind
+        super().__init__(expression)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Datetimes are stored as UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]": the day is its
+        # first ten characters. Cut them before any date arithmetic, which rounds to the
+        # millisecond (23:59:59.9999995 would move to the next day, and the next week).
+        day = "substr(%(expressions)s, 1, 10)"
+        template = f"date({day}, '-6 days', 'weekday 1')" if self.kind == "week" else day
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        sql, params = connection.ops.datetime_trunc_sql(self.kind, sql, tuple(params), "UTC")
+        return f"CAST({sql} AS DATE)", params
 
 
 def answer_drill_scope(*, workspace_id: int, filters: Filters) -> QuerySet:
@@ -226,33 +295,90 @@ def brand_list_ordered(*, workspace_id: int, own_id: int | None = None) -> list[
     return sorted(brands, key=lambda b: (b.pk != own_id, b.kind != BrandKind.OWN, b.name.lower()))
 
 
-def overview_get(*, workspace_id: int, filters: Filters, brands: list[Brand]) -> Overview:
-    """Headline numbers per brand for the period and the one before (five queries)."""
+@dataclass
+class PeriodCounts:
+    """Answers and mentions per chart bucket of the period, plus the previous period's totals.
+
+    Shared by the headline cards and the trend charts, so each row is read once: bucket
+    ``None`` holds the previous period (two queries).
+    """
+
+    kind: str
+    answers: dict[date | None, dict]  # bucket -> {"n", "informative"}
+    mentions: dict[tuple[date | None, int], dict]  # (bucket, brand) -> {"k", "rank_sum", "count"}
+
+    def answer_total(self, key: str, *, before: bool = False) -> int:
+        if before:
+            return self.answers.get(None, {}).get(key, 0)
+        return sum(row[key] for bucket, row in self.answers.items() if bucket is not None)
+
+    def mention_total(self, brand_id: int, key: str, *, before: bool = False) -> int:
+        if before:
+            return self.mentions.get((None, brand_id), {}).get(key, 0)
+        return sum(
+            row[key] or 0
+            for (bucket, brand), row in self.mentions.items()
+            if bucket is not None and brand == brand_id
+        )
+
+
+def period_counts_get(*, workspace_id: int, filters: Filters) -> PeriodCounts:
+    kind, _ = _buckets(filters)
+    split = _day_start(filters.start)
+    scoped = {"workspace_id": workspace_id, "filters": filters, "start": filters.previous().start}
+
+    def bucket(field: str) -> Case:
+        return Case(
+            When(**{f"{field}__gte": split}, then=BucketStart(field, kind)),
+            default=None,
+            output_field=DateField(),
+        )
+
+    answers = {
+        row["period"]: row
+        for row in answer_scope(**scoped)
+        .annotate(period=bucket("answered_at"))
+        .values("period")
+        .annotate(n=Count("id"), informative=Count("id", filter=Q(is_informative=True)))
+        .order_by()
+    }
+    mentions = {
+        (row["period"], row["brand"]): row
+        for row in mention_scope(**scoped)
+        .annotate(period=bucket("answer__answered_at"))
+        .values("period", "brand")
+        .annotate(k=Count("id"), rank_sum=Sum("rank"), count=Sum("count"))
+        .order_by()
+    }
+    return PeriodCounts(kind=kind, answers=answers, mentions=mentions)
+
+
+def overview_get(
+    *,
+    workspace_id: int,
+    filters: Filters,
+    brands: list[Brand],
+    counts: PeriodCounts | None = None,
+) -> Overview:
+    """Headline numbers per brand for the period and the one before (four queries, two of
+    them shared with the trend through ``counts``)."""
     before = filters.previous()
     split = _day_start(filters.start)
     now_q, before_q = Q(answer__answered_at__gte=split), Q(answer__answered_at__lt=split)
-    both = answer_scope(workspace_id=workspace_id, filters=filters, start=before.start)
-
-    counts = both.aggregate(
-        n=Count("id", filter=Q(answered_at__gte=split)),
-        informative=Count("id", filter=Q(answered_at__gte=split, is_informative=True)),
-        n_before=Count("id", filter=Q(answered_at__lt=split)),
-    )
+    scoped = {"workspace_id": workspace_id, "filters": filters, "start": before.start}
+    counts = counts or period_counts_get(workspace_id=workspace_id, filters=filters)
     mention_rows = {
-        row["brand"]: row
-        for row in Mention.objects.filter(answer__in=both)
-        .values("brand")
-        .annotate(
-            k=Count("id", filter=now_q),
-            k_before=Count("id", filter=before_q),
-            avg_rank=Avg("rank", filter=now_q),
-            mentions=Sum("count", filter=now_q),
-        )
-        .order_by()
+        brand.pk: {
+            "k": counts.mention_total(brand.pk, "k"),
+            "k_before": counts.mention_total(brand.pk, "k", before=True),
+            "rank_sum": counts.mention_total(brand.pk, "rank_sum"),
+            "mentions": counts.mention_total(brand.pk, "count"),
+        }
+        for brand in brands
     }
     citation_rows = {
         row["brand"]: row
-        for row in Citation.objects.filter(answer__in=both)
+        for row in citation_scope(**scoped)
         .values("brand")
         .annotate(
             k=Count("id", filter=now_q),
@@ -269,14 +395,14 @@ def overview_get(*, workspace_id: int, filters: Filters, brands: list[Brand]) ->
         spent=Sum("money_spent"),
         prepaid=Sum("cost_prepaid"),
     )
-    n, n_before = counts["n"], counts["n_before"]
+    n, n_before = counts.answer_total("n"), counts.answer_total("n", before=True)
     sov = share_of_voice({b.pk: mention_rows.get(b.pk, {}).get("k", 0) for b in brands})
     sov_before = share_of_voice(
         {b.pk: mention_rows.get(b.pk, {}).get("k_before", 0) for b in brands}
     )
     overview = Overview(
         filters=filters,
-        answers=Rate(counts["informative"], n),
+        answers=Rate(counts.answer_total("informative"), n),
         answers_before=n_before,
         failed=tasks["failed"],
         expired=tasks["expired"],
@@ -293,7 +419,7 @@ def overview_get(*, workspace_id: int, filters: Filters, brands: list[Brand]) ->
                 visibility=Change(Rate(m.get("k", 0), n), Rate(m.get("k_before", 0), n_before)),
                 sov=sov[brand.pk],
                 sov_before=sov_before[brand.pk],
-                avg_position=m.get("avg_rank"),
+                avg_position=m["rank_sum"] / m["k"] if m.get("k") else None,
                 position_n=m.get("k", 0),
                 mentions=m.get("mentions") or 0,
                 citations=Change(
@@ -320,24 +446,19 @@ def _pct(k: int, n: int) -> float | None:
     return round(100 * k / n, 1) if n else None
 
 
-def trend_get(*, workspace_id: int, filters: Filters, brands: list[Brand]) -> dict:
-    """Visibility and share of voice per brand per bucket, and cost per day (three queries)."""
-    kind, buckets = _buckets(filters)
-    scope = answer_scope(workspace_id=workspace_id, filters=filters)
-    period = Trunc("answered_at", kind)
-    n_by = {
-        row["period"].date(): row["n"]
-        for row in scope.annotate(period=period).values("period").annotate(n=Count("id")).order_by()
-    }
-    k_by: dict[tuple[date, int], int] = {}
-    for row in (
-        Mention.objects.filter(answer__in=scope)
-        .annotate(period=Trunc("answer__answered_at", kind))
-        .values("period", "brand")
-        .annotate(k=Count("id"))
-        .order_by()
-    ):
-        k_by[row["period"].date(), row["brand"]] = row["k"]
+def trend_get(
+    *,
+    workspace_id: int,
+    filters: Filters,
+    brands: list[Brand],
+    counts: PeriodCounts | None = None,
+) -> dict:
+    """Visibility and share of voice per brand per bucket, and cost per day (three queries,
+    two of them shared with the headline cards through ``counts``)."""
+    counts = counts or period_counts_get(workspace_id=workspace_id, filters=filters)
+    kind, buckets = counts.kind, _buckets(filters)[1]
+    n_by = {b: row["n"] for b, row in counts.answers.items() if b is not None}
+    k_by = {key: row["k"] for key, row in counts.mentions.items() if key[0] is not None}
     visibility, sov = [], []
     for brand in brands:
         ks = [k_by.get((b, brand.pk), 0) for b in buckets]
@@ -373,9 +494,9 @@ def trend_get(*, workspace_id: int, filters: Filters, brands: list[Brand]) -> di
 def cost_by_day(*, workspace_id: int, filters: Filters) -> dict:
     """Spend per day of task creation; Decimals travel as strings (never floats)."""
     rows = {
-        row["day"].date(): row
+        row["day"]: row
         for row in task_scope(workspace_id=workspace_id, filters=filters)
-        .annotate(day=Trunc("created_at", "day"))
+        .annotate(day=BucketStart("created_at", "day"))
         .values("day")
         .annotate(spent=Sum("money_spent"), prepaid=Sum("cost_prepaid"))
         .order_by()
@@ -393,9 +514,8 @@ def cost_by_day(*, workspace_id: int, filters: Filters) -> dict:
 
 def top_domains(*, workspace_id: int, filters: Filters, n: int, total_citations: int) -> list[dict]:
     """Most cited domains with citation share and domain coverage (one query)."""
-    scope = answer_scope(workspace_id=workspace_id, filters=filters)
     rows = (
-        Citation.objects.filter(answer__in=scope)
+        citation_scope(workspace_id=workspace_id, filters=filters)
         .values("domain")
         .annotate(citations=Count("id"), answers=Count("answer", distinct=True), brand=Max("brand"))
         .order_by("-citations", "domain")[:TOP_DOMAINS]
@@ -412,17 +532,21 @@ def _json_list_counts(scope: QuerySet, column: str, *, min_answers: int, limit: 
 
     The ORM has no "unnest a JSON array", so this one query is written per database.
     """
-    inner, params = scope.values("id").query.sql_with_params()
-    table = connection.ops.quote_name(Answer._meta.db_table)
+    # The filtered answers are a derived table (not ``id IN (subquery)``), so the database
+    # reads them once through the (workspace, answered_at) index.
+    inner, params = scope.values("id", column).query.sql_with_params()
     col = connection.ops.quote_name(column)
     if connection.vendor == "postgresql":
-        source = f"{table} a CROSS JOIN LATERAL jsonb_array_elements_text(a.{col}) AS e(value)"
+        # jsonb_array_elements_text raises on a non-array; such a value has no items.
+        items = f"CASE WHEN jsonb_typeof(a.{col}) = 'array' THEN a.{col} ELSE '[]'::jsonb END"
+        source = f"({inner}) a CROSS JOIN LATERAL jsonb_array_elements_text({items}) AS e(value)"
     else:
-        source = f"{table} a, json_each(a.{col}) e"
+        items = f"CASE WHEN json_type(a.{col}) = 'array' THEN a.{col} ELSE '[]' END"
+        source = f"({inner}) a, json_each({items}) e"
     # Only quoted identifiers and the ORM's own compiled subquery are interpolated.
     sql = (
         f"SELECT e.value, COUNT(*), COUNT(DISTINCT a.id) FROM {source} "  # noqa: S608
-        f"WHERE a.id IN ({inner}) GROUP BY e.value HAVING COUNT(DISTINCT a.id) >= %s "
+        f"GROUP BY e.value HAVING COUNT(DISTINCT a.id) >= %s "
         f"ORDER BY 3 DESC, 2 DESC, 1 LIMIT %s"
     )
     with connection.cursor() as cursor:
@@ -472,10 +596,13 @@ def prompt_table(
         .order_by()
     )
     winners: dict[int, tuple[int, int]] = {}
-    without_own = scope.exclude(mentions__brand_id=own_id)
+    own_named = Exists(Mention.objects.filter(answer=OuterRef("answer"), brand_id=own_id))
     for row in (
-        Mention.objects.filter(answer__in=without_own, rank=1)
-        .values("answer__prompt", "brand")
+        mention_scope(workspace_id=workspace_id, filters=filters)
+        .filter(~own_named, rank=1)
+        # brand first: grouping by prompt first lures SQLite onto the (workspace, prompt)
+        # index, reading every answer of the workspace instead of the period's.
+        .values("brand", "answer__prompt")
         .annotate(c=Count("id"))
         .order_by("answer__prompt", "-c", "brand")
     ):
@@ -502,14 +629,19 @@ def prompt_table(
 def dashboard_get(*, workspace_id: int, filters: Filters) -> dict:
     """Everything the dashboard body shows, in a fixed number of queries."""
     brands = brand_list_ordered(workspace_id=workspace_id, own_id=filters.own)
-    overview = overview_get(workspace_id=workspace_id, filters=filters, brands=brands)
+    counts = period_counts_get(workspace_id=workspace_id, filters=filters)
+    overview = overview_get(
+        workspace_id=workspace_id, filters=filters, brands=brands, counts=counts
+    )
     own = overview.own.brand if overview.own else None
     prompts = prompt_table(workspace_id=workspace_id, filters=filters, own=own, brands=brands)
     return {
         "overview": overview,
         "brands": brands,
         "brand_by_id": {b.pk: b for b in brands},
-        "trend": trend_get(workspace_id=workspace_id, filters=filters, brands=brands),
+        "trend": trend_get(
+            workspace_id=workspace_id, filters=filters, brands=brands, counts=counts
+        ),
         "domains": top_domains(
             workspace_id=workspace_id,
             filters=filters,

@@ -50,6 +50,7 @@ def test_it_filters_in_place_and_drills_down_to_a_highlighted_answer(
     screenshot("dashboard-02-filtered")
 
     page.get_by_label("Model").select_option("")
+    expect(acme.get_by_test_id("visibility")).to_have_text("70.0%")  # swapped back first
     page.get_by_test_id("card-acme").get_by_test_id("visibility").get_by_role("link").click()
     expect(page.get_by_test_id("answer-count")).to_contain_text("7 answers")
     expect(page.get_by_test_id("answer-row")).to_have_count(7)
