@@ -273,3 +273,20 @@ def test_it_only_offers_prompts_of_the_workspace(editor, workspace, other_worksp
 def test_it_says_when_the_model_list_was_never_loaded(editor, workspace):
     html = editor.get(reverse("builder", args=[workspace.pk])).content.decode()
     assert "has not been loaded" in html
+
+
+def test_it_previews_the_webhook_urls_when_webhooks_are_on(
+    editor, workspace, catalog, prompts, settings
+):
+    settings.AISA_COLLECT_MODES = ["poll", "postback"]
+    settings.AISA_WEBHOOK_BASE_URL = "https://visibility.example.com"
+    html = unescape(_preview(editor, workspace, _data(prompts[:1])).content.decode())
+    assert (
+        '"postback_url": "https://visibility.example.com/hooks/postback/(per-task secret)/' in html
+    )
+    editor.post(reverse("builder", args=[workspace.pk]), {**_data(prompts[:1]), "action": "send"})
+    task = Task.objects.get()
+    assert task.request_body["postback_url"].startswith(
+        "https://visibility.example.com/hooks/postback/"
+    )
+    assert "?id=$id&tag=$tag" in task.request_body["postback_url"]

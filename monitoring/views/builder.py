@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from monitoring.access import workspace_access
 from monitoring.forms.builder import RequestBuilderForm
+from monitoring.pipeline.webhooks import webhook_fields, webhook_token
 from monitoring.selectors import catalog
 from monitoring.selectors import tasks as task_selectors
 from monitoring.services import catalog as catalog_services
@@ -27,7 +28,7 @@ def _form(request, membership):
 
 def _context(form, membership):
     average = task_selectors.task_average_cost(workspace=membership.workspace)
-    bodies = [{**t, "tag": "(unique per task, set when sent)"} for t in form.tasks[:PREVIEW_LIMIT]]
+    bodies = [{**t, **_per_task_fields()} for t in form.tasks[:PREVIEW_LIMIT]]
     return {
         "membership": membership,
         "form": form,
@@ -37,6 +38,17 @@ def _context(form, membership):
         "catalog": form.models,
         "refresh": catalog.model_refresh_status(),
         "preview_url": reverse("builder_preview", args=[membership.workspace_id]),
+    }
+
+
+def _per_task_fields() -> dict:
+    """What each task gets when sent: its tag, and webhook URLs carrying its own secret."""
+    tag = "(unique per task, set when sent)"
+    hooks = webhook_fields("preview")
+    token = webhook_token("preview")
+    return {
+        "tag": tag,
+        **{k: v.replace(token, "(per-task secret)") for k, v in hooks.items()},
     }
 
 
