@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from django_q.models import OrmQ
+from django_q.brokers import get_broker
+from django_q.signing import SignedPackage
 
 from monitoring.models import PipelineHalt, Prompt, Task, TaskEvent
 
@@ -32,8 +33,23 @@ def _act(client, action, tasks, url=CHANGELIST):
     )
 
 
+@pytest.fixture(autouse=True)
+def empty_queue():
+    """The job queue (database or Redis, whichever is configured) starts and ends empty."""
+    broker = get_broker()
+    broker.purge_queue()
+    yield
+    broker.purge_queue()
+
+
 def _queued_jobs() -> list[str]:
-    return [q.func() for q in OrmQ.objects.all()]
+    """The functions of the jobs waiting in the configured broker (taken off the queue)."""
+    broker, jobs = get_broker(), []
+    while broker.queue_size():
+        for ack_id, payload in broker.dequeue() or []:
+            jobs.append(SignedPackage.loads(payload)["func"])
+            broker.acknowledge(ack_id)
+    return jobs
 
 
 def test_it_retries_failed_rejected_expired_and_cancelled_tasks(
@@ -109,7 +125,7 @@ def test_it_enqueues_reconciling_for_unknown_tasks_after_commit(
     assert len(callbacks) == 1
     assert _queued_jobs() == ["monitoring.tasks.pipeline_tick"]
 
-    OrmQ.objects.all().delete()
+    get_broker().purge_queue()
     with django_capture_on_commit_callbacks(execute=True):
         response = _act(admin_client, "reconcile", [collected])
     assert "None of these tasks is unknown" in response.content.decode()

@@ -128,12 +128,15 @@ def test_it_reports_chain_rules(editor, workspace, catalog, prompts):
     )
 
 
-def test_it_reports_a_prompt_too_long_by_name(editor, workspace, catalog):
-    # Prompts are validated on entry; one stored before a rule change is still caught here.
-    long = Prompt.objects.create(workspace=workspace, text="z" * 400)
-    Prompt.objects.filter(pk=long.pk).update(text="z" * 501)
-    response = _preview(editor, workspace, _data([long]))
-    assert "at most 500" in response.content.decode()
+def test_it_names_the_prompt_whose_own_chain_breaks_a_rule(editor, workspace, catalog):
+    # A prompt's own chain is stored as JSON; one saved before a rule change is caught here.
+    prompt = Prompt.objects.create(
+        workspace=workspace,
+        text="Best CRM?",
+        message_chain=[{"role": "user", "message": "z" * 501}],
+    )
+    html = unescape(_preview(editor, workspace, _data([prompt])).content.decode())
+    assert "Prompt “Best CRM?”: Turn 1 is 501 characters" in html
 
 
 def test_it_clears_the_error_once_fixed(editor, workspace, catalog, prompts):

@@ -1,0 +1,76 @@
+"""The dashboard's numbers: every count is aggregated in the database, never row by row.
+
+Each function runs a fixed number of queries whatever the number of answers, so the page
+costs the same number of queries for one answer as for a million. The statistics (Wilson
+intervals, significance, share of voice) come from ``monitoring.analysis.stats``.
+
+One module per part of the page: ``scope`` (the filtered rows), ``buckets`` (chart
+buckets), ``rates``, ``overview`` (headline cards), ``trends``, ``tables`` and ``body``
+(everything together); import them from here.
+"""
+
+from monitoring.selectors.dashboard.body import PROMPT_ROWS, dashboard_get
+from monitoring.selectors.dashboard.buckets import DAILY_BUCKETS_UP_TO, BucketStart
+from monitoring.selectors.dashboard.overview import (
+    MICRO,
+    NOT_COUNTED,
+    BrandStats,
+    Overview,
+    PeriodCounts,
+    brand_list_ordered,
+    overview_get,
+    period_counts_get,
+)
+from monitoring.selectors.dashboard.rates import Change, Rate
+from monitoring.selectors.dashboard.scope import (
+    answer_drill_scope,
+    answer_q,
+    answer_scope,
+    citation_scope,
+    mention_scope,
+    task_scope,
+)
+from monitoring.selectors.dashboard.tables import (
+    TOP_DOMAINS,
+    TOP_FAN_OUT,
+    TOP_UNTRACKED,
+    UNTRACKED_MIN_ANSWERS,
+    fan_out_top,
+    prompt_table,
+    top_domains,
+    untracked_suggestions,
+)
+from monitoring.selectors.dashboard.trends import cost_by_day, trend_get
+
+__all__ = [
+    "DAILY_BUCKETS_UP_TO",
+    "MICRO",
+    "NOT_COUNTED",
+    "PROMPT_ROWS",
+    "TOP_DOMAINS",
+    "TOP_FAN_OUT",
+    "TOP_UNTRACKED",
+    "UNTRACKED_MIN_ANSWERS",
+    "BrandStats",
+    "BucketStart",
+    "Change",
+    "Overview",
+    "PeriodCounts",
+    "Rate",
+    "answer_drill_scope",
+    "answer_q",
+    "answer_scope",
+    "brand_list_ordered",
+    "citation_scope",
+    "cost_by_day",
+    "dashboard_get",
+    "fan_out_top",
+    "mention_scope",
+    "overview_get",
+    "period_counts_get",
+    "prompt_table",
+    "task_scope",
+    "top_domains",
+    "trend_get",
+    "untracked_suggestions",
+]

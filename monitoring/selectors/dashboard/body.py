@@ -1,0 +1,50 @@
+"""The whole dashboard body assembled from the cards, trends and tables."""
+
+from __future__ import annotations
+
+from monitoring.forms.filters import Filters
+from monitoring.selectors.dashboard.overview import (
+    brand_list_ordered,
+    overview_get,
+    period_counts_get,
+)
+from monitoring.selectors.dashboard.tables import (
+    fan_out_top,
+    prompt_table,
+    top_domains,
+    untracked_suggestions,
+)
+from monitoring.selectors.dashboard.trends import trend_get
+
+PROMPT_ROWS = 200
+
+
+def dashboard_get(*, workspace_id: int, filters: Filters) -> dict:
+    """Everything the dashboard body shows, in a fixed number of queries."""
+    brands = brand_list_ordered(workspace_id=workspace_id, own_id=filters.own)
+    counts = period_counts_get(workspace_id=workspace_id, filters=filters)
+    overview = overview_get(
+        workspace_id=workspace_id, filters=filters, brands=brands, counts=counts
+    )
+    own = overview.own.brand if overview.own else None
+    prompts = prompt_table(workspace_id=workspace_id, filters=filters, own=own, brands=brands)
+    return {
+        "overview": overview,
+        "brands": brands,
+        "brand_by_id": {b.pk: b for b in brands},
+        "trend": trend_get(
+            workspace_id=workspace_id, filters=filters, brands=brands, counts=counts
+        ),
+        "domains": top_domains(
+            workspace_id=workspace_id,
+            filters=filters,
+            n=overview.answers.n,
+            total_citations=overview.total_citations,
+        ),
+        "fan_out": fan_out_top(workspace_id=workspace_id, filters=filters),
+        "untracked": untracked_suggestions(
+            workspace_id=workspace_id, filters=filters, brands=brands
+        ),
+        "prompts": prompts[:PROMPT_ROWS],
+        "prompt_count": len(prompts),
+    }

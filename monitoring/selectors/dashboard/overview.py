@@ -1,0 +1,222 @@
+"""The headline cards: per-brand numbers for the period and the one before."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Case, Count, DateField, Q, Sum, When
+
+from monitoring.analysis.stats import share_of_voice
+from monitoring.forms.filters import Filters
+from monitoring.models import Brand, BrandKind, TaskStatus
+from monitoring.selectors.dashboard.buckets import BucketStart, _buckets
+from monitoring.selectors.dashboard.rates import Change, Rate
+from monitoring.selectors.dashboard.scope import (
+    _day_start,
+    answer_scope,
+    citation_scope,
+    mention_scope,
+    task_scope,
+)
+
+NOT_COUNTED = (TaskStatus.FAILED, TaskStatus.EXPIRED)
+
+
+MICRO = Decimal("0.000001")
+
+
+def _money(value) -> Decimal:
+    """A database sum as an exact 6-decimal amount (SQLite sums decimals loosely)."""
+    return Decimal(value or 0).quantize(MICRO)
+
+
+@dataclass
+class BrandStats:
+    brand: Brand
+    visibility: Change
+    sov: float | None
+    sov_before: float | None
+    avg_position: float | None
+    position_n: int
+    mentions: int
+    citations: Change  # citations of the brand's domains ÷ all citations
+    coverage: Rate  # answers citing the brand's domains ÷ answers
+
+    colour: str = ""
+
+    @property
+    def is_own(self) -> bool:
+        return self.brand.kind == BrandKind.OWN
+
+    @property
+    def sov_pct(self) -> float | None:
+        return None if self.sov is None else 100 * self.sov
+
+    @property
+    def not_named(self) -> int:
+        return self.visibility.now.n - self.visibility.now.k
+
+
+@dataclass
+class Overview:
+    filters: Filters
+    answers: Rate  # k = informative answers (naming any company), n = answers
+    answers_before: int
+    failed: int
+    expired: int
+    brands: list[BrandStats] = field(default_factory=list)
+    total_citations: int = 0
+    spent: Decimal = Decimal(0)
+    prepaid: Decimal = Decimal(0)
+
+    @property
+    def own(self) -> BrandStats | None:
+        return next((b for b in self.brands if b.is_own), None)
+
+    @property
+    def not_counted(self) -> int:
+        return self.failed + self.expired
+
+
+def brand_list_ordered(*, workspace_id: int, own_id: int | None = None) -> list[Brand]:
+    """Tracked brands, the chosen own brand first, then other own brands, then competitors."""
+    brands = list(Brand.objects.filter(workspace_id=workspace_id))
+    return sorted(brands, key=lambda b: (b.pk != own_id, b.kind != BrandKind.OWN, b.name.lower()))
+
+
+@dataclass
+class PeriodCounts:
+    """Answers and mentions per chart bucket of the period, plus the previous period's totals.
+
+    Shared by the headline cards and the trend charts, so each row is read once: bucket
+    ``None`` holds the previous period (two queries).
+    """
+
+    kind: str
+    answers: dict[date | None, dict]  # bucket -> {"n", "informative"}
+    mentions: dict[tuple[date | None, int], dict]  # (bucket, brand) -> {"k", "rank_sum", "count"}
+
+    def answer_total(self, key: str, *, before: bool = False) -> int:
+        if before:
+            return self.answers.get(None, {}).get(key, 0)
+        return sum(row[key] for bucket, row in self.answers.items() if bucket is not None)
+
+    def mention_total(self, brand_id: int, key: str, *, before: bool = False) -> int:
+        if before:
+            return self.mentions.get((None, brand_id), {}).get(key, 0)
+        return sum(
+            row[key] or 0
+            for (bucket, brand), row in self.mentions.items()
+            if bucket is not None and brand == brand_id
+        )
+
+
+def period_counts_get(*, workspace_id: int, filters: Filters) -> PeriodCounts:
+    kind, _ = _buckets(filters)
+    split = _day_start(filters.start)
+    scoped = {"workspace_id": workspace_id, "filters": filters, "start": filters.previous().start}
+
+    def bucket(field: str) -> Case:
+        return Case(
+            When(**{f"{field}__gte": split}, then=BucketStart(field, kind)),
+            default=None,
+            output_field=DateField(),
+        )
+
+    answers = {
+        row["period"]: row
+        for row in answer_scope(**scoped)
+        .annotate(period=bucket("answered_at"))
+        .values("period")
+        .annotate(n=Count("id"), informative=Count("id", filter=Q(is_informative=True)))
+        .order_by()
+    }
+    mentions = {
+        (row["period"], row["brand"]): row
+        for row in mention_scope(**scoped)
+        .annotate(period=bucket("answer__answered_at"))
+        .values("period", "brand")
+        .annotate(k=Count("id"), rank_sum=Sum("rank"), count=Sum("count"))
+        .order_by()
+    }
+    return PeriodCounts(kind=kind, answers=answers, mentions=mentions)
+
+
+def overview_get(
+    *,
+    workspace_id: int,
+    filters: Filters,
+    brands: list[Brand],
+    counts: PeriodCounts | None = None,
+) -> Overview:
+    """Headline numbers per brand for the period and the one before (four queries, two of
+    them shared with the trend through ``counts``)."""
+    before = filters.previous()
+    split = _day_start(filters.start)
+    now_q, before_q = Q(answer__answered_at__gte=split), Q(answer__answered_at__lt=split)
+    scoped = {"workspace_id": workspace_id, "filters": filters, "start": before.start}
+    counts = counts or period_counts_get(workspace_id=workspace_id, filters=filters)
+    mention_rows = {
+        brand.pk: {
+            "k": counts.mention_total(brand.pk, "k"),
+            "k_before": counts.mention_total(brand.pk, "k", before=True),
+            "rank_sum": counts.mention_total(brand.pk, "rank_sum"),
+            "mentions": counts.mention_total(brand.pk, "count"),
+        }
+        for brand in brands
+    }
+    citation_rows = {
+        row["brand"]: row
+        for row in citation_scope(**scoped)
+        .values("brand")
+        .annotate(
+            k=Count("id", filter=now_q),
+            k_before=Count("id", filter=before_q),
+            answers=Count("answer", filter=now_q, distinct=True),
+        )
+        .order_by()
+    }
+    cit_n = sum(r["k"] for r in citation_rows.values())
+    cit_n_before = sum(r["k_before"] for r in citation_rows.values())
+    tasks = task_scope(workspace_id=workspace_id, filters=filters).aggregate(
+        failed=Count("id", filter=Q(status=TaskStatus.FAILED)),
+        expired=Count("id", filter=Q(status=TaskStatus.EXPIRED)),
+        spent=Sum("money_spent"),
+        prepaid=Sum("cost_prepaid"),
+    )
+    n, n_before = counts.answer_total("n"), counts.answer_total("n", before=True)
+    sov = share_of_voice({b.pk: mention_rows.get(b.pk, {}).get("k", 0) for b in brands})
+    sov_before = share_of_voice(
+        {b.pk: mention_rows.get(b.pk, {}).get("k_before", 0) for b in brands}
+    )
+    overview = Overview(
+        filters=filters,
+        answers=Rate(counts.answer_total("informative"), n),
+        answers_before=n_before,
+        failed=tasks["failed"],
+        expired=tasks["expired"],
+        total_citations=cit_n,
+        spent=_money(tasks["spent"]),
+        prepaid=_money(tasks["prepaid"]),
+    )
+    for brand in brands:
+        m = mention_rows.get(brand.pk, {})
+        c = citation_rows.get(brand.pk, {})
+        overview.brands.append(
+            BrandStats(
+                brand=brand,
+                visibility=Change(Rate(m.get("k", 0), n), Rate(m.get("k_before", 0), n_before)),
+                sov=sov[brand.pk],
+                sov_before=sov_before[brand.pk],
+                avg_position=m["rank_sum"] / m["k"] if m.get("k") else None,
+                position_n=m.get("k", 0),
+                mentions=m.get("mentions") or 0,
+                citations=Change(
+                    Rate(c.get("k", 0), cit_n), Rate(c.get("k_before", 0), cit_n_before)
+                ),
+                coverage=Rate(c.get("answers", 0), n),
+            )
+        )
+    return overview

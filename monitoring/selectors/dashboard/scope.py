@@ -1,0 +1,101 @@
+"""The rows the dashboard's filters select: answers, mentions, citations and tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from monitoring.forms.filters import Filters
+from monitoring.models import Answer, Citation, Mention, Task
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def answer_q(
+    *, workspace_id: int, filters: Filters, start: date | None = None, prefix: str = ""
+) -> Q:
+    """The filters as a condition on an answer, reached through ``prefix`` (e.g. "answer__").
+
+    Mentions and citations are filtered by joining their answer under this same condition
+    rather than with ``answer IN (SELECT id FROM answers ...)``: the join lets the database
+    walk the ``(workspace, answered_at)`` index once and probe each answer's rows.
+    """
+    q = Q(
+        **{
+            f"{prefix}workspace_id": workspace_id,
+            f"{prefix}answered_at__gte": _day_start(start or filters.start),
+            f"{prefix}answered_at__lt": _day_start(filters.end + timedelta(days=1)),
+        }
+    )
+    if filters.tag:
+        q &= Q(**{f"{prefix}prompt__tags": filters.tag})
+    if filters.prompt:
+        q &= Q(**{f"{prefix}prompt_id": filters.prompt})
+    if filters.monitor:
+        q &= Q(**{f"{prefix}monitor_id": filters.monitor})
+    if filters.model:
+        q &= Q(**{f"{prefix}model_name": filters.model})
+    if filters.web:
+        q &= Q(**{f"{prefix}web_search": filters.web == "on"})
+    return q
+
+
+def answer_scope(*, workspace_id: int, filters: Filters, start: date | None = None) -> QuerySet:
+    """The answers the filters select (from ``start`` when given, e.g. the previous period)."""
+    return Answer.objects.filter(answer_q(workspace_id=workspace_id, filters=filters, start=start))
+
+
+def mention_scope(*, workspace_id: int, filters: Filters, start: date | None = None) -> QuerySet:
+    """Mentions in the answers the filters select (joined, not ``IN (subquery)``)."""
+    return Mention.objects.filter(
+        answer_q(workspace_id=workspace_id, filters=filters, start=start, prefix="answer__")
+    )
+
+
+def citation_scope(*, workspace_id: int, filters: Filters, start: date | None = None) -> QuerySet:
+    """Citations in the answers the filters select (joined, not ``IN (subquery)``)."""
+    return Citation.objects.filter(
+        answer_q(workspace_id=workspace_id, filters=filters, start=start, prefix="answer__")
+    )
+
+
+def answer_drill_scope(*, workspace_id: int, filters: Filters) -> QuerySet:
+    """The answers behind one number: the filters plus brand / mentioned / cited domain."""
+    answers = answer_scope(workspace_id=workspace_id, filters=filters)
+    if filters.brand:
+        mentioned = Exists(Mention.objects.filter(answer=OuterRef("pk"), brand_id=filters.brand))
+        answers = answers.filter(~mentioned if filters.mentioned is False else mentioned)
+    elif filters.mentioned is not None:  # mentioned=0 alone: answers naming no tracked brand
+        anything = Exists(Mention.objects.filter(answer=OuterRef("pk")))
+        answers = answers.filter(anything if filters.mentioned else ~anything)
+    if filters.domain:
+        answers = answers.filter(
+            Exists(Citation.objects.filter(answer=OuterRef("pk"), domain=filters.domain))
+        )
+    return answers
+
+
+def task_scope(*, workspace_id: int, filters: Filters) -> QuerySet:
+    """Tasks created in the period under the same filters (model and web search read from
+    the request body, since failed tasks have no answer)."""
+    tasks = Task.objects.filter(
+        workspace_id=workspace_id,
+        created_at__gte=_day_start(filters.start),
+        created_at__lt=_day_start(filters.end + timedelta(days=1)),
+    )
+    if filters.tag:
+        tasks = tasks.filter(prompt__tags=filters.tag)
+    if filters.prompt:
+        tasks = tasks.filter(prompt_id=filters.prompt)
+    if filters.monitor:
+        tasks = tasks.filter(monitor_id=filters.monitor)
+    if filters.model:
+        tasks = tasks.filter(request_body__model_name=filters.model)
+    if filters.web == "on":
+        tasks = tasks.filter(request_body__web_search=True)
+    elif filters.web == "off":
+        tasks = tasks.exclude(request_body__web_search=True)
+    return tasks
