@@ -119,11 +119,13 @@ class MonitorAdmin(admin.ModelAdmin):
     filter_horizontal = ["prompts"]
 
 
-class TaskEventInline(admin.TabularInline):
+class _ReadOnlyEventInline(admin.TabularInline):
+    """History rows, shown and never edited: the pipeline alone writes them."""
+
     model = TaskEvent
     extra = 0
     can_delete = False
-    fields = readonly_fields = [
+    EVENT_FIELDS = [
         "at",
         "kind",
         "status_from",
@@ -132,14 +134,17 @@ class TaskEventInline(admin.TabularInline):
         "amount",
         "error_code",
         "message",
-        "api_call",
     ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TaskEventInline(_ReadOnlyEventInline):
+    fields = readonly_fields = [*_ReadOnlyEventInline.EVENT_FIELDS, "api_call"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("api_call")
-
-    def has_add_permission(self, request, obj=None):
-        return False  # history is written by the pipeline only
 
 
 def _report(modeladmin, request, report, *, verb: str, refused: str) -> None:
@@ -290,29 +295,13 @@ class TaskEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
 
-class ApiCallEventInline(admin.TabularInline):
-    model = TaskEvent
+class ApiCallEventInline(_ReadOnlyEventInline):
     fk_name = "api_call"
-    extra = 0
-    can_delete = False
     verbose_name_plural = "Task changes caused by this call"
-    fields = readonly_fields = [
-        "task",
-        "at",
-        "kind",
-        "status_from",
-        "status_to",
-        "cost_field",
-        "amount",
-        "error_code",
-        "message",
-    ]
+    fields = readonly_fields = ["task", *_ReadOnlyEventInline.EVENT_FIELDS]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("task")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiCall)

@@ -47,3 +47,18 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    """Log in through the login form as a user made with ``make_member``."""
+    from playwright.sync_api import expect
+
+    def go(username: str) -> None:
+        page.goto(live_server.url + "/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill("pw-for-tests")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+    return go

@@ -6,14 +6,6 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page, live_server, username):
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-for-tests")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
-
-
 def _add_brand(page, name, aliases="", domains="", kind=None):
     form = page.get_by_test_id("brand-add-form")
     form.get_by_label("Name", exact=True).fill(name)
@@ -25,10 +17,10 @@ def _add_brand(page, name, aliases="", domains="", kind=None):
 
 
 def test_it_adds_brands_in_place_and_imports_and_searches_prompts(
-    live_server, page, screenshot, make_member, workspace
+    log_in, live_server, page, screenshot, make_member, workspace
 ):
     make_member(workspace, "owner", username="marta")
-    _log_in(page, live_server, "marta")
+    log_in("marta")
 
     page.goto(f"{live_server.url}/w/{workspace.pk}/brands/")
     expect(page.get_by_text("No own brand yet")).to_be_visible()

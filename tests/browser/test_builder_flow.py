@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from monitoring.models import LlmModel, Task
-from tests.browser.test_brands_prompts import _add_brand, _log_in
+from tests.browser.test_brands_prompts import _add_brand
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,10 +29,10 @@ def _preview_json(page):
 
 
 def test_it_walks_from_brands_to_a_sent_request(
-    live_server, page, screenshot, make_member, workspace, catalog
+    log_in, live_server, page, screenshot, make_member, workspace, catalog
 ):
     make_member(workspace, "owner", username="marta")
-    _log_in(page, live_server, "marta")
+    log_in("marta")
 
     page.goto(f"{live_server.url}/w/{workspace.pk}/brands/")
     _add_brand(page, "Acme CRM", "Acme", "acme-crm.com")

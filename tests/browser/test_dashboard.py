@@ -3,7 +3,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_brands_prompts import _log_in
 from tests.test_dashboard import TEXTS, make_answer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,10 +27,10 @@ def demo(workspace):
 
 
 def test_it_filters_in_place_and_drills_down_to_a_highlighted_answer(
-    live_server, page, screenshot, make_member, demo
+    log_in, live_server, page, screenshot, make_member, demo
 ):
     make_member(demo, "viewer", username="mara")
-    _log_in(page, live_server, "mara")
+    log_in("mara")
     page.goto(f"{live_server.url}/w/{demo.pk}/")
     acme = page.get_by_test_id("card-acme")
     expect(acme.get_by_test_id("visibility")).to_have_text("70.0%")

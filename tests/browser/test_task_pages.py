@@ -12,14 +12,6 @@ from monitoring.pipeline.history import task_cost_record, task_transition
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page, live_server, username):
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-for-tests")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
-
-
 def _task(workspace, text, status):
     prompt = Prompt.objects.create(workspace=workspace, text=text)
     return Task.objects.create(
@@ -32,13 +24,13 @@ def _task(workspace, text, status):
 
 
 def test_it_updates_badges_live_and_stops_polling_when_final(
-    live_server, page, screenshot, make_member, workspace
+    log_in, live_server, page, screenshot, make_member, workspace
 ):
     make_member(workspace, "viewer", username="vera")
     _task(workspace, "Which helpdesk for a small team?", TaskStatus.QUEUED)
     posted = _task(workspace, "What is the best CRM for agencies?", TaskStatus.POSTED)
     task_cost_record(task=posted, field="cost_prepaid", amount=Decimal("0.010000"))
-    _log_in(page, live_server, "vera")
+    log_in("vera")
 
     page.goto(f"{live_server.url}/w/{workspace.pk}/tasks/")
     badge = page.locator(f"#task-status-{posted.pk}")
@@ -78,12 +70,14 @@ def test_it_updates_badges_live_and_stops_polling_when_final(
     screenshot("costs-01-chart")
 
 
-def test_it_filters_the_list_in_place(live_server, page, screenshot, make_member, workspace):
+def test_it_filters_the_list_in_place(
+    log_in, live_server, page, screenshot, make_member, workspace
+):
     make_member(workspace, "viewer", username="vic")
     for i in range(3):
         _task(workspace, f"Best invoicing app #{i}?", TaskStatus.COLLECTED)
     _task(workspace, "Best CRM?", TaskStatus.FAILED)
-    _log_in(page, live_server, "vic")
+    log_in("vic")
     page.goto(f"{live_server.url}/w/{workspace.pk}/tasks/")
     page.evaluate("window.__samePage = true")
     expect(page.get_by_test_id("task-row")).to_have_count(4)
