@@ -224,3 +224,16 @@ def test_it_lists_only_the_users_own_workspaces_in_the_switcher(
     page = client.get(_url("workspace_home", workspace)).content.decode()
     assert "Acme" in page
     assert "Other Corp" not in page
+
+
+@pytest.mark.django_db
+def test_it_explains_a_refused_write_and_a_missing_page(
+    client, make_member, workspace, other_workspace
+):
+    client.force_login(make_member(workspace, "viewer"))
+    refused = client.post(reverse("workspace_settings", args=[workspace.pk]), {"name": "X"})
+    assert refused.status_code == 403
+    assert "Viewers can look but not change anything" in refused.content.decode()
+    missing = client.get(reverse("workspace_home", args=[other_workspace.pk]))
+    assert missing.status_code == 404
+    assert "belongs to a workspace you are not a member of" in missing.content.decode()
