@@ -28,7 +28,7 @@ def hooks(pipeline_settings, live_server):
     return enable
 
 
-def _wait_for(predicate, timeout=10.0):
+def _wait_for(predicate, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
