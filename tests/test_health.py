@@ -42,3 +42,29 @@ def test_it_installs_the_heartbeat_schedule_on_migrate():
     schedule = Schedule.objects.get(name="heartbeat")
     assert schedule.func == "monitoring.tasks.heartbeat"
     assert schedule.minutes == 1
+
+
+@pytest.mark.django_db
+def test_it_reports_a_missing_api_key_and_a_halted_pipeline(client, settings):
+    from monitoring.models import PipelineHalt
+
+    tasks.heartbeat()
+    settings.AISA_API_KEY = ""
+    body = client.get(reverse("healthz")).json()
+    assert body["api"]["configured"] is False
+    assert body["status"] == "degraded"
+    settings.AISA_API_KEY = "sk-aisa-test-key"
+    PipelineHalt.objects.create(reason="Payment required: top up the account", error_code=40200)
+    body = client.get(reverse("healthz")).json()
+    assert body["api"] == {
+        "configured": True,
+        "posting_halted": True,
+        "halt_reason": "Payment required: top up the account",
+    }
+    assert body["status"] == "degraded"
+
+
+@pytest.mark.django_db
+def test_it_skips_the_pipeline_tick_without_an_api_key(settings):
+    settings.AISA_API_KEY = ""
+    assert tasks.pipeline_tick()["skipped"] == "no API key configured"

@@ -30,3 +30,17 @@ def cluster_status(*, name: str = "cluster") -> dict:
         "last_seen": beat.seen_at.isoformat(),
         "age_seconds": round(age.total_seconds()),
     }
+
+
+def api_status() -> dict:
+    """Whether an API key is configured and whether posting is halted (an admin must act)."""
+    from django.conf import settings
+
+    from monitoring.models import PipelineHalt
+
+    halt = PipelineHalt.objects.filter(resolved_at__isnull=True).first()
+    return {
+        "configured": bool(settings.AISA_API_KEY),
+        "posting_halted": halt is not None,
+        "halt_reason": halt.reason[:200] if halt else "",
+    }

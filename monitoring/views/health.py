@@ -1,4 +1,4 @@
-"""GET /healthz: is the database answering, and has a background worker been seen?"""
+"""GET /healthz: is the database answering, has a worker been seen, can the API be used?"""
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
@@ -18,13 +18,16 @@ def healthz(request):
             cursor.execute("SELECT 1")
         database = {"ok": True}
         cluster = selectors.cluster_status()
+        api = selectors.api_status()
     except DatabaseError as exc:
         database = {"ok": False, "error": exc.__class__.__name__}
-        cluster = {"seen": None}
+        cluster, api = {"seen": None}, {"configured": None, "posting_halted": None}
+    healthy = database["ok"] and cluster["seen"] and api["configured"] and not api["posting_halted"]
     body = {
-        "status": "ok" if database["ok"] and cluster["seen"] else "degraded",
+        "status": "ok" if healthy else "degraded",
         "database": database,
         "cluster": cluster,
+        "api": api,
     }
     if not database["ok"]:
         body["status"] = "down"
