@@ -102,7 +102,10 @@ def test_it_pages_the_list_with_constant_queries(
         make_answer(workspace, prompts["P1"], "Acme and Beta.")
     with django_assert_num_queries(13):
         response = client.get(url, {"page": 2})
-    assert response.content.decode().count('data-testid="answer-row"') == 6
+    body = response.content.decode()
+    assert body.count('data-testid="answer-row"') == 6
+    assert f'href="{url}?page=1"' in body  # back to the first page, filters kept
+    assert "Page 2 of 2" in body
     partial = client.get(url, {"page": 2}, headers={"HX-Request": "true"})
     assert partial.content.decode().startswith('\n<div id="answer-results"')
     assert "HX-Request" in partial["Vary"]
