@@ -14,7 +14,15 @@ from monitoring.pipeline.history import task_cost_record, task_transition
 
 logger = logging.getLogger(__name__)
 
-COLLECTABLE = (TaskStatus.POSTED, TaskStatus.COMPLETED, TaskStatus.UNKNOWN, TaskStatus.EXPIRED)
+#: A webhook can arrive before the posting worker has recorded the post's answer (the task
+#: is still "posting"): the push proves the task exists, so its answer is taken then too.
+COLLECTABLE = (
+    TaskStatus.POSTING,
+    TaskStatus.POSTED,
+    TaskStatus.COMPLETED,
+    TaskStatus.UNKNOWN,
+    TaskStatus.EXPIRED,
+)
 
 
 def answer_store(

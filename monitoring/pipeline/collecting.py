@@ -119,12 +119,13 @@ def tasks_ready_collect(*, client: AisaClient) -> CollectReport:
 def task_mark_completed(*, task: Task, provider_id: str, via: str) -> bool:
     """The API says the task is done (pingback): fetch it at once.
 
-    A task whose post outcome was unknown is thereby proven to exist: it takes the id.
+    A task whose post outcome was unknown, or whose post's answer is not recorded yet
+    (still "posting"), is thereby proven to exist: it takes the id.
     """
     return task_transition(
         task=task,
         to=TaskStatus.COMPLETED,
-        allowed_from=[TaskStatus.POSTED, TaskStatus.UNKNOWN],
+        allowed_from=[TaskStatus.POSTING, TaskStatus.POSTED, TaskStatus.UNKNOWN],
         message=f"Completion notified by {via}.",
         completed_at=timezone.now(),
         next_attempt_at=timezone.now(),

@@ -6,6 +6,7 @@ The sandbox really calls the receivers over HTTP (live_server), as the provider 
 import gzip
 import json
 import time
+from decimal import Decimal
 
 import pytest
 import requests
@@ -120,3 +121,41 @@ def test_it_refuses_oversized_bodies_and_gzip_bombs(posted):
     assert bomb.status_code == 413
     assert junk.status_code == 400
     assert Answer.objects.count() == 0
+
+
+def _envelope(provider_id, text):
+    result = {
+        "model_name": "claude-sonnet-4-20250514",
+        "input_tokens": 10,
+        "output_tokens": 20,
+        "reasoning_tokens": 0,
+        "web_search": False,
+        "money_spent": Decimal("0.0004"),  # as postback_read parses JSON numbers
+        "datetime": "2026-11-27 10:00:00 +00:00",
+        "items": [{"type": "message", "sections": [{"type": "text", "text": text}]}],
+        "fan_out_queries": None,
+    }
+    task = {"id": provider_id, "status_code": 20000, "status_message": "Ok.", "result": [result]}
+    return {"status_code": 20000, "tasks": [task]}
+
+
+def test_it_takes_a_push_that_beats_the_posting_worker(queue, pipeline_settings):
+    """The provider can call back before the worker has recorded the post's response."""
+    from monitoring.pipeline.posting import batch_claim
+    from monitoring.pipeline.webhooks import pingback_receive, postback_receive
+
+    first, second = queue(2)
+    batch_claim(size=10)  # both are "posting": the worker is still waiting for the response
+    token = webhook_token(first.tag)
+    result = postback_receive(
+        token=token, provider_id="p-1", tag=first.tag, envelope=_envelope("p-1", "HubSpot.")
+    )
+    assert result == "collected"
+    first.refresh_from_db()
+    assert (first.status, first.provider_task_id) == (TaskStatus.COLLECTED, "p-1")
+    assert first.answer.text == "HubSpot."
+    assert pingback_receive(token=webhook_token(second.tag), provider_id="p-2", tag=second.tag) in (
+        "completed",
+    )
+    second.refresh_from_db()
+    assert (second.status, second.provider_task_id) == (TaskStatus.COMPLETED, "p-2")
