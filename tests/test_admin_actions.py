@@ -89,6 +89,23 @@ def test_it_retries_a_billed_task_as_a_new_task_keeping_its_costs(admin_client, 
     assert f"retry of task #{expired.pk}" in copy.events.get().message
     assert "by admin admin" in copy.events.get().message
     assert f"Retried by admin admin as task #{copy.pk}" in expired.events.get().message
+    assert copy.retry_of == expired
+
+    _act(admin_client, "retry", [expired])  # a second click pays for nothing more
+    assert Task.objects.filter(prompt_id=expired.prompt_id).count() == 2
+
+
+def test_it_gives_a_retried_copy_its_own_webhook_secret(admin_client, workspace, settings):
+    settings.AISA_COLLECT_MODES = ["poll", "postback"]
+    settings.AISA_WEBHOOK_BASE_URL = "https://visibility.example.com"
+    old = _task(workspace, "failed", provider_task_id="prov-2", cost_prepaid=Decimal("0.01"))
+    Task.objects.filter(pk=old.pk).update(
+        request_body={**old.request_body, "postback_url": "https://old/hooks/postback/OLD/"}
+    )
+    _act(admin_client, "retry", [old])
+    copy = Task.objects.get(retry_of=old)
+    assert "OLD" not in copy.request_body["postback_url"]
+    assert copy.request_body["postback_url"].startswith("https://visibility.example.com/")
 
 
 def test_it_never_retries_unknown_or_live_tasks(admin_client, workspace):

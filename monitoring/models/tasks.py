@@ -43,6 +43,10 @@ class Task(models.Model):
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.QUEUED)
     provider_task_id = models.CharField(max_length=64, blank=True, db_index=True)
     sample = models.PositiveSmallIntegerField(default=1)
+    #: The billed task this one re-sends (an admin's retry); a task is re-sent at most once.
+    retry_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retried_as"
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error_code = models.IntegerField(null=True, blank=True)
     last_error_message = models.TextField(blank=True)

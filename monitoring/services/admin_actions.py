@@ -16,7 +16,7 @@ from django.utils import timezone
 from monitoring.models import PipelineHalt, Task, TaskEvent, TaskStatus
 from monitoring.pipeline.history import task_transition
 from monitoring.pipeline.webhooks import webhook_fields
-from monitoring.services.jobs import post_enqueue
+from monitoring.services.jobs import post_enqueue, tick_enqueue
 from monitoring.services.tasks import tag_generate
 
 RETRYABLE = (TaskStatus.FAILED, TaskStatus.REJECTED, TaskStatus.EXPIRED, TaskStatus.CANCELLED)
@@ -37,7 +37,8 @@ def _by(user) -> str:
 def task_retry(*, task: Task, user) -> Task | None:
     """Queue a failed, rejected, expired or cancelled task again; never an unknown one.
 
-    Returns the queued task, or None when the task's status does not allow a retry. A task
+    Returns the queued task, or None when the task's status does not allow a retry (or a
+    billed task was already re-sent once). A task
     the API never created is queued again in place. One it did create was billed: it keeps
     its costs and status, and a copy with a fresh tag is queued instead, so the totals count
     both payments and reconciling can never mistake the old provider task for the new post.
@@ -63,17 +64,24 @@ def task_retry(*, task: Task, user) -> Task | None:
     return task if moved else None
 
 
-def _retry_as_copy(*, task: Task, user) -> Task:
+def _retry_as_copy(*, task: Task, user) -> Task | None:
     tag = tag_generate()
+    # The old webhook URLs carry the old task's secret; the copy gets its own (or none).
+    body = {k: v for k, v in task.request_body.items() if k not in ("pingback_url", "postback_url")}
     with transaction.atomic():
+        # Locked and checked, so a double click cannot pay for the same retry twice.
+        Task.objects.select_for_update().filter(pk=task.pk).first()
+        if Task.objects.filter(retry_of=task).exists():
+            return None
         copy = Task.objects.create(
             workspace_id=task.workspace_id,
             prompt_id=task.prompt_id,
             monitor_id=task.monitor_id,
             tag=tag,
             sample=task.sample,
-            request_body={**task.request_body, "tag": tag, **webhook_fields(tag)},
+            request_body={**body, "tag": tag, **webhook_fields(tag)},
             status=TaskStatus.QUEUED,
+            retry_of=task,
         )
         TaskEvent.objects.create(
             task=copy,
@@ -117,9 +125,7 @@ def tasks_reconcile_enqueue(*, tasks: Iterable[Task]) -> int:
     """
     count = sum(1 for task in tasks if task.status in RECONCILABLE)
     if count:
-        from django_q.tasks import async_task
-
-        transaction.on_commit(lambda: async_task("monitoring.tasks.pipeline_tick"))
+        tick_enqueue()
     return count
 
 

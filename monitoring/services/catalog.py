@@ -9,6 +9,7 @@ from django.utils import timezone
 from monitoring.aisa.client import AisaClient
 from monitoring.aisa.errors import AisaError
 from monitoring.models import LlmModel, ModelRefresh
+from monitoring.services.jobs import models_refresh_enqueue
 
 
 def model_catalog_refresh(*, client: AisaClient | None = None, family: str | None = None):
@@ -57,6 +58,4 @@ def _store(*, family: str, models, at) -> None:
 
 def model_catalog_refresh_enqueue() -> None:
     """Ask a background worker to refresh the catalogue (the browser never waits on the API)."""
-    from django_q.tasks import async_task
-
-    transaction.on_commit(lambda: async_task("monitoring.tasks.models_refresh"))
+    models_refresh_enqueue()

@@ -25,3 +25,13 @@ def collect_burst_enqueue() -> None:
 def reanalyze_enqueue(*, workspace_id: int) -> None:
     """Recompute a workspace's analysis in the background (brands or aliases changed)."""
     _enqueue("monitoring.tasks.workspace_reanalyze", workspace_id)
+
+
+def tick_enqueue() -> None:
+    """Run the minute's pipeline work now (reconciling included), not at the next minute."""
+    _enqueue("monitoring.tasks.pipeline_tick")
+
+
+def models_refresh_enqueue() -> None:
+    """Refresh the model catalogue in the background (the browser never waits on the API)."""
+    _enqueue("monitoring.tasks.models_refresh")
