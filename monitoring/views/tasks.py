@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from monitoring.access import workspace_access
+from monitoring.forms.tasks import TaskFilterForm
 from monitoring.models import TaskStatus
 from monitoring.selectors import costs as cost_selectors
 from monitoring.selectors import tasks as task_selectors
-
-
-class TaskFilterForm(forms.Form):
-    """The list's query string → clean filters; anything unparseable is simply ignored."""
-
-    status = forms.ChoiceField(choices=[("", "All"), *TaskStatus.choices], required=False)
-    q = forms.CharField(required=False, max_length=200, strip=True)
-    prompt = forms.IntegerField(required=False, min_value=1)
-    monitor = forms.IntegerField(required=False, min_value=1)
-    created_from = forms.DateField(required=False)
-    created_to = forms.DateField(required=False)
-
-    def filters(self) -> task_selectors.TaskFilters:
-        self.is_valid()
-        data = self.cleaned_data  # only the fields that parsed
-        return task_selectors.TaskFilters(
-            status=data.get("status") or "",
-            search=data.get("q") or "",
-            prompt_id=data.get("prompt"),
-            monitor_id=data.get("monitor"),
-            created_from=data.get("created_from"),
-            created_to=data.get("created_to"),
-        )
 
 
 @vary_on_headers("HX-Request")
