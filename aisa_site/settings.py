@@ -51,8 +51,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "monitoring",
-    "sandbox",
 ]
+# The API sandbox and its demo seeding are development tools: installed only with DEBUG.
+if DEBUG:
+    INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

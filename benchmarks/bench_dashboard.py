@@ -198,7 +198,7 @@ def main() -> None:
         "Dashboard filtered by model, 28 days",
         time_dashboard(workspace_id, args.repeat, {"model": "claude-sonnet-4-20250514"}),
     )
-    brands = brand_set_load(workspace_id=workspace_id)
+    brands = brand_set_load(workspace=Workspace.objects.get(pk=workspace_id))
     sample = list(
         Answer.objects.filter(workspace_id=workspace_id).prefetch_related("citations")[
             : args.analyze

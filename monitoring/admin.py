@@ -42,8 +42,6 @@ class WorkspaceAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(_member_count=Count("memberships"))
 
     @admin.display(description="Members", ordering="_member_count")
@@ -423,8 +421,6 @@ class TagAdmin(admin.ModelAdmin):
     autocomplete_fields = ["workspace"]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(_prompt_count=Count("prompts"))
 
     @admin.display(description="Prompts", ordering="_prompt_count")

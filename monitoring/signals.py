@@ -13,7 +13,7 @@ def ensure_schedules(sender, **kwargs) -> None:
     Schedule.objects.update_or_create(
         name="models_refresh",
         defaults={
-            "func": "monitoring.tasks.models_refresh",
+            "func": "monitoring.jobs.models_refresh",
             "schedule_type": Schedule.HOURLY,
             "repeats": -1,
         },
@@ -21,7 +21,7 @@ def ensure_schedules(sender, **kwargs) -> None:
     Schedule.objects.update_or_create(
         name="pipeline_tick",
         defaults={
-            "func": "monitoring.tasks.pipeline_tick",
+            "func": "monitoring.jobs.pipeline_tick",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "repeats": -1,
@@ -30,7 +30,7 @@ def ensure_schedules(sender, **kwargs) -> None:
     Schedule.objects.update_or_create(
         name="heartbeat",
         defaults={
-            "func": "monitoring.tasks.heartbeat",
+            "func": "monitoring.jobs.heartbeat",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "repeats": -1,

@@ -68,7 +68,7 @@ def test_it_retries_failed_rejected_expired_and_cancelled_tasks(
         event = task.events.get()
         assert event.status_to == "queued"
         assert event.message == "Queued again by admin admin."
-    assert "monitoring.tasks.pipeline_post" in _queued_jobs()  # posted now, not in a minute
+    assert "monitoring.jobs.pipeline_post" in _queued_jobs()  # posted now, not in a minute
 
 
 def test_it_retries_a_billed_task_as_a_new_task_keeping_its_costs(admin_client, workspace):
@@ -140,7 +140,7 @@ def test_it_enqueues_reconciling_for_unknown_tasks_after_commit(
         response = _act(admin_client, "reconcile", [unknown, collected])
     assert "reconcile 1 task(s)" in response.content.decode()
     assert len(callbacks) == 1
-    assert _queued_jobs() == ["monitoring.tasks.pipeline_tick"]
+    assert _queued_jobs() == ["monitoring.jobs.pipeline_tick"]
 
     get_broker().purge_queue()
     with django_capture_on_commit_callbacks(execute=True):

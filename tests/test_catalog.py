@@ -4,8 +4,8 @@ import pytest
 
 from monitoring.aisa.client import AisaClient
 from monitoring.models import LlmModel, ModelRefresh
+from monitoring.pipeline.catalog import model_catalog_refresh
 from monitoring.selectors.catalog import model_catalog, model_refresh_status
-from monitoring.services.catalog import model_catalog_refresh
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from monitoring.models import Monitor, Prompt, Task, TaskStatus
-from monitoring.selectors.costs import cost_report
+from monitoring.selectors.costs import cost_report_get
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def costs(workspace, other_workspace):
 
 
 def test_it_sums_per_day_over_the_last_30_days(workspace, costs):
-    report = cost_report(workspace=workspace, now=NOW)
+    report = cost_report_get(workspace=workspace, now=NOW)
     assert len(report.days) == 30
     assert report.days[0]["day"] == date(2026, 2, 14)
     by_day = {d["day"]: (d["tasks"], d["prepaid"], d["spent"]) for d in report.days}
@@ -68,7 +68,7 @@ def test_it_sums_per_day_over_the_last_30_days(workspace, costs):
 
 
 def test_it_sums_per_prompt_and_per_monitor(workspace, costs):
-    report = cost_report(workspace=workspace, now=NOW)
+    report = cost_report_get(workspace=workspace, now=NOW)
     assert [(r["prompt_id"], r["tasks"], r["prepaid"], r["spent"]) for r in report.prompts] == [
         (costs["a"].pk, 2, D("0.020000"), D("0.007750")),
         (costs["b"].pk, 2, D("0.010000"), D("0.000000")),
@@ -81,7 +81,7 @@ def test_it_sums_per_prompt_and_per_monitor(workspace, costs):
 
 
 def test_it_compares_month_to_date_spend_with_the_budget(workspace, costs):
-    month = cost_report(workspace=workspace, now=NOW).month
+    month = cost_report_get(workspace=workspace, now=NOW).month
     # Counted like the budget check: each billed task at least its prepayment.
     assert month.counted == D("0.030000")
     assert month.spent == D("0.007750")
@@ -91,7 +91,7 @@ def test_it_compares_month_to_date_spend_with_the_budget(workspace, costs):
 
 
 def test_it_passes_exact_amounts_to_the_chart(workspace, costs):
-    chart = cost_report(workspace=workspace, now=NOW).chart
+    chart = cost_report_get(workspace=workspace, now=NOW).chart
     assert chart["labels"][-2:] == ["2026-03-14", "2026-03-15"]
     assert chart["spent"][-2:] == ["0.007750", "0.000000"]
     assert chart["prepaid"][-2:] == ["0.020000", "0.010000"]

@@ -27,7 +27,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.analysis.stats import mean_position
-from monitoring.forms.filters import Filters, default_range
 from monitoring.models import (
     Answer,
     Brand,
@@ -40,6 +39,7 @@ from monitoring.models import (
     TaskStatus,
 )
 from monitoring.selectors.dashboard import brand_list_ordered, dashboard_get, overview_get
+from monitoring.selectors.filters import Filters, default_range
 from monitoring.services.analysis import answer_analyze
 
 pytestmark = pytest.mark.django_db
@@ -139,8 +139,8 @@ def _filters(**kw):
 
 def _overview(workspace, **kw):
     filters = _filters(**kw)
-    brands = brand_list_ordered(workspace_id=workspace.pk)
-    overview = overview_get(workspace_id=workspace.pk, filters=filters, brands=brands)
+    brands = brand_list_ordered(workspace=workspace)
+    overview = overview_get(workspace=workspace, filters=filters, brands=brands)
     return {s.brand.name: s for s in overview.brands}, overview
 
 
@@ -179,7 +179,7 @@ def test_it_computes_citation_share_and_domain_coverage(workspace, data):
     assert own.citations.now.value == 0.4
     assert (own.coverage.k, own.coverage.n) == (2, 10)
     assert stats["Beta"].citations.now.k == 1
-    domains = dashboard_get(workspace_id=workspace.pk, filters=_filters())["domains"]
+    domains = dashboard_get(workspace=workspace, filters=_filters())["domains"]
     by_domain = {d["domain"]: d for d in domains}
     assert by_domain["acme.com"]["share"].value == 0.4
     assert by_domain["g2.com"]["coverage"].value == 0.2
@@ -247,7 +247,7 @@ def test_it_renders_the_numbers_with_n_and_intervals(workspace, client, make_mem
 
 
 def test_it_shows_who_wins_each_prompt_and_flags_weak_prompts(workspace, data):
-    result = dashboard_get(workspace_id=workspace.pk, filters=_filters())
+    result = dashboard_get(workspace=workspace, filters=_filters())
     rows = {r["text"]: r for r in result["prompts"]}
     p2 = rows["Cheapest analytics tool?"]
     assert (p2["visibility"].k, p2["visibility"].n) == (2, 5)
@@ -263,7 +263,7 @@ def test_it_shows_who_wins_each_prompt_and_flags_weak_prompts(workspace, data):
 def test_it_flags_a_prompt_whose_answers_name_nobody(workspace, brands, prompts):
     for _ in range(3):
         make_answer(workspace, prompts["P1"], "It depends on your needs, really.")
-    row = dashboard_get(workspace_id=workspace.pk, filters=_filters())["prompts"][0]
+    row = dashboard_get(workspace=workspace, filters=_filters())["prompts"][0]
     assert row["weak"] == 3
     assert row["is_weak"]
 
@@ -274,14 +274,14 @@ def test_it_suggests_untracked_names_that_recur(workspace, brands, prompts):
     )
     make_answer(workspace, prompts["P1"], "Zenith Analytics is popular.", fan_out=["best tool"])
     make_answer(workspace, prompts["P1"], "Quorra is new.")
-    result = dashboard_get(workspace_id=workspace.pk, filters=_filters())
+    result = dashboard_get(workspace=workspace, filters=_filters())
     assert [u["name"] for u in result["untracked"]] == ["Zenith Analytics"]
     assert result["untracked"][0]["answers"] == 2
     assert result["fan_out"][0] == {"query": "best tool", "count": 2, "answers": 2}
 
 
 def test_it_draws_trends_per_day_for_short_ranges(workspace, data):
-    trend = dashboard_get(workspace_id=workspace.pk, filters=_filters())["trend"]
+    trend = dashboard_get(workspace=workspace, filters=_filters())["trend"]
     assert trend["bucket"] == "day"
     assert len(trend["labels"]) == 28
     day = (timezone.now() - timedelta(days=1)).date().isoformat()
@@ -293,7 +293,7 @@ def test_it_draws_trends_per_day_for_short_ranges(workspace, data):
     assert trend["cost"]["spent"][trend["cost"]["labels"].index(day)] == "0.100000"
     start, end = default_range()
     weekly = dashboard_get(
-        workspace_id=workspace.pk, filters=Filters(start=start - timedelta(days=60), end=end)
+        workspace=workspace, filters=Filters(start=start - timedelta(days=60), end=end)
     )["trend"]
     assert weekly["bucket"] == "week"
     assert sum(weekly["n"]) == 10
@@ -437,7 +437,7 @@ def test_weekly_ranges_keep_the_previous_period_out_of_the_trend(workspace, bran
     make_answer(workspace, prompts["P1"], "Acme.", when=first + timedelta(hours=1))  # now
     make_answer(workspace, prompts["P1"], "Acme.", when=first - timedelta(hours=1))  # before
     make_answer(workspace, prompts["P1"], "Beta.", when=first - timedelta(days=3))  # before
-    result = dashboard_get(workspace_id=workspace.pk, filters=filters)
+    result = dashboard_get(workspace=workspace, filters=filters)
     overview, trend = result["overview"], result["trend"]
     stats = {s.brand.name: s for s in overview.brands}
     assert (overview.answers.n, overview.answers_before) == (1, 2)
@@ -450,7 +450,7 @@ def test_weekly_ranges_keep_the_previous_period_out_of_the_trend(workspace, bran
     acme = next(s for s in trend["visibility"] if s["label"] == "Acme")
     assert [x for x in acme["data"] if x is not None] == [100.0]
     # The same numbers as the stand-alone selectors (which compute their own counts).
-    alone = overview_get(workspace_id=workspace.pk, filters=filters, brands=result["brands"])
+    alone = overview_get(workspace=workspace, filters=filters, brands=result["brands"])
     assert [(s.visibility.now.k, s.visibility.before.k, s.avg_position) for s in alone.brands] == [
         (s.visibility.now.k, s.visibility.before.k, s.avg_position) for s in overview.brands
     ]
@@ -458,7 +458,7 @@ def test_weekly_ranges_keep_the_previous_period_out_of_the_trend(workspace, bran
 
 def test_tables_honour_the_filters_through_the_joined_scopes(workspace, data):
     """Mentions and citations are filtered by joining their answer: every filter applies."""
-    result = dashboard_get(workspace_id=workspace.pk, filters=_filters(model="m2"))
+    result = dashboard_get(workspace=workspace, filters=_filters(model="m2"))
     stats = {s.brand.name: s for s in result["overview"].brands}
     assert (stats["Beta"].visibility.now.k, stats["Gamma"].visibility.now.k) == (2, 1)
     assert stats["Beta"].avg_position == pytest.approx(3 / 2)  # rank 1 and rank 2
@@ -471,7 +471,7 @@ def test_tables_honour_the_filters_through_the_joined_scopes(workspace, data):
     assert result["trend"]["n"][i] == 3
     beta = next(s for s in result["trend"]["visibility"] if s["label"] == "Beta")
     assert beta["data"][i] == pytest.approx(66.7)
-    tagged = dashboard_get(workspace_id=workspace.pk, filters=_filters(tag=data["tag"].pk))
+    tagged = dashboard_get(workspace=workspace, filters=_filters(tag=data["tag"].pk))
     assert {d["domain"]: d["citations"] for d in tagged["domains"]} == {
         "acme.com": 2,
         "g2.com": 2,
@@ -487,7 +487,7 @@ def test_json_lists_skip_values_that_are_not_lists(workspace, brands, prompts):
     make_answer(workspace, prompts["P1"], "Acme.", fan_out=["best tool", "cheap tool"])
     odd = make_answer(workspace, prompts["P1"], "Acme.")
     Answer.objects.filter(pk=odd.pk).update(fan_out_queries="best tool", untracked_names={"a": 1})
-    result = dashboard_get(workspace_id=workspace.pk, filters=_filters())
+    result = dashboard_get(workspace=workspace, filters=_filters())
     assert result["fan_out"] == [
         {"query": "best tool", "count": 2, "answers": 2},
         {"query": "cheap tool", "count": 1, "answers": 1},
@@ -505,4 +505,4 @@ def test_the_dashboard_selectors_run_a_fixed_number_of_queries(
         _filters(tag=data["tag"].pk, model="m", web="off"),
     ):
         with django_assert_num_queries(11):
-            dashboard_get(workspace_id=workspace.pk, filters=filters)
+            dashboard_get(workspace=workspace, filters=filters)

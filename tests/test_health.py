@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from monitoring import services, tasks
+from monitoring import jobs, services
 from monitoring.models import Heartbeat
 
 
@@ -20,7 +20,7 @@ def test_it_answers_without_login_and_reports_no_worker_yet(client):
 
 @pytest.mark.django_db
 def test_it_reports_a_worker_seen_by_the_heartbeat_job(client):
-    tasks.heartbeat()
+    jobs.heartbeat()
     body = client.get(reverse("healthz")).json()
     assert body["cluster"]["seen"] is True
     assert body["status"] == "ok"
@@ -40,7 +40,7 @@ def test_it_installs_the_heartbeat_schedule_on_migrate():
     from django_q.models import Schedule
 
     schedule = Schedule.objects.get(name="heartbeat")
-    assert schedule.func == "monitoring.tasks.heartbeat"
+    assert schedule.func == "monitoring.jobs.heartbeat"
     assert schedule.minutes == 1
 
 
@@ -48,7 +48,7 @@ def test_it_installs_the_heartbeat_schedule_on_migrate():
 def test_it_reports_a_missing_api_key_and_a_halted_pipeline(client, settings):
     from monitoring.models import PipelineHalt
 
-    tasks.heartbeat()
+    jobs.heartbeat()
     settings.AISA_API_KEY = ""
     body = client.get(reverse("healthz")).json()
     assert body["api"]["configured"] is False
@@ -67,4 +67,4 @@ def test_it_reports_a_missing_api_key_and_a_halted_pipeline(client, settings):
 @pytest.mark.django_db
 def test_it_skips_the_pipeline_tick_without_an_api_key(settings):
     settings.AISA_API_KEY = ""
-    assert tasks.pipeline_tick()["skipped"] == "no API key configured"
+    assert jobs.pipeline_tick()["skipped"] == "no API key configured"

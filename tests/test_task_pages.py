@@ -18,7 +18,7 @@ from monitoring.models import (
     TaskEvent,
     TaskStatus,
 )
-from monitoring.pipeline.history import task_cost_record, task_transition
+from monitoring.services.history import task_cost_record, task_transition
 
 pytestmark = pytest.mark.django_db
 

@@ -86,22 +86,6 @@ class AisaClient:
         self._secrets = _secret_forms(api_key, self._headers["Authorization"])
         self._session = session or _new_session()
 
-    @classmethod
-    def from_settings(cls, **overrides: Any) -> AisaClient:
-        from django.conf import settings  # lazily: the client also runs outside Django
-
-        options = {
-            "base_url": settings.AISA_BASE_URL,
-            "api_key": settings.AISA_API_KEY,
-            "auth_scheme": settings.AISA_AUTH_SCHEME,
-            "family": settings.AISA_LLM_FAMILY,
-            "connect_timeout": settings.AISA_CONNECT_TIMEOUT,
-            "read_timeout": settings.AISA_READ_TIMEOUT,
-        }
-        options.update(overrides)
-        base_url, api_key = options.pop("base_url"), options.pop("api_key")
-        return cls(base_url, api_key, **options)
-
     def __repr__(self) -> str:  # deliberately without the key
         return f"AisaClient({self.base_url!r}, family={self.family!r}, auth={self.auth_scheme!r})"
 
@@ -182,7 +166,7 @@ class AisaClient:
         """The ``result`` items of a single-task answer; a failed task raises."""
         envelope, call = self._call(endpoint, **request)
         with self._parsing(endpoint, call):
-            items = []
+            items: list = []
             for task in envelope["tasks"]:
                 code = task["status_code"]
                 if not isinstance(code, int):
@@ -287,7 +271,7 @@ class AisaClient:
         # A DataForSEO envelope's code is more precise than the HTTP status, unless it
         # claims success on an error status.
         outcome = contract.outcome_for_code(code) if code is not None else None
-        if outcome in (None, Outcome.SUCCESS, Outcome.NOT_READY):
+        if outcome is None or outcome in (Outcome.SUCCESS, Outcome.NOT_READY):
             outcome = contract.gateway_outcome(status)
         if _gateway_timed_out(status, gateway_code) and _is_post(endpoint):
             outcome = Outcome.UNKNOWN  # the gateway gave up waiting; upstream had the request

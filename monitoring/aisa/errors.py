@@ -119,9 +119,9 @@ def describe_error_body(
         code = body.get("status_code")
         if isinstance(code, int) and not isinstance(code, bool):
             return code, f"{code} {body.get('status_message', '')!r}", ""
-        text = error if isinstance(error, str) else body.get("message")
-        if isinstance(text, str):  # {"error": "..."} or {"message": "..."}
-            return None, repr(text[:QUOTE_CHARS]), ""
+        message = error if isinstance(error, str) else body.get("message")
+        if isinstance(message, str):  # {"error": "..."} or {"message": "..."}
+            return None, repr(message[:QUOTE_CHARS]), ""
     return None, quote_body(content, content_type), ""
 
 

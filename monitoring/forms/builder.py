@@ -12,7 +12,6 @@ from django import forms
 from django.db import models
 
 from monitoring.aisa import contract
-from monitoring.bodies import task_body
 from monitoring.models import Prompt, Schedule
 
 MAX_SAMPLES = 10
@@ -92,7 +91,7 @@ class RequestBuilderForm(forms.Form):
         self.selected_prompts = self._prompts(data)
         settings = self.request_settings()
         self._add_problems(contract.validate_task(self._probe_task(settings), models=self.models))
-        self.tasks = [task_body(prompt=p, request_settings=settings) for p in self.selected_prompts]
+        self.tasks = [p.task_body(request_settings=settings) for p in self.selected_prompts]
         for prompt, task in zip(self.selected_prompts, self.tasks, strict=True):
             own = _own_fields(prompt)
             for problem in contract.validate_task(task, models=self.models):

@@ -1,4 +1,4 @@
-"""The dashboard's filters: one GET form shared by every region, the answer list and exports.
+"""The dashboard's filter form: one GET form shared by every region, the answer list and exports.
 
 Invalid or missing values fall back to the defaults (the last 28 days, everything), so a
 hand-edited URL never breaks the page.
@@ -6,66 +6,14 @@ hand-edited URL never breaks the page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from datetime import date, timedelta
-from urllib.parse import urlencode
+from datetime import timedelta
 
 from django import forms
-from django.utils import timezone
 
 from monitoring.models import Answer, Brand, BrandKind, Monitor, Prompt, Tag, Workspace
+from monitoring.selectors.filters import MAX_DAYS, Filters, default_range
 
-DEFAULT_DAYS = 28
-MAX_DAYS = 3660
 WEB_CHOICES = [("", "Web search: any"), ("on", "Web search on"), ("off", "Web search off")]
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Clean filter values; ``start``/``end`` are inclusive UTC dates."""
-
-    start: date
-    end: date
-    tag: int | None = None
-    prompt: int | None = None
-    monitor: int | None = None
-    model: str = ""
-    web: str = ""
-    own: int | None = None
-    # Drill-down only (the answer list and the answers export).
-    brand: int | None = None
-    mentioned: bool | None = None
-    domain: str = ""
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def previous(self) -> Filters:
-        """The period of equal length just before this one."""
-        return replace(
-            self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1)
-        )
-
-    def params(self, **overrides) -> dict[str, str]:
-        """Query parameters reproducing these filters (drill-down links add their own)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)} | overrides
-        out = {}
-        for key, value in values.items():
-            if value is None or value == "":
-                continue
-            if isinstance(value, bool):
-                value = "1" if value else "0"
-            out[key] = value.isoformat() if isinstance(value, date) else str(value)
-        return out
-
-    def query(self, **overrides) -> str:
-        return urlencode(self.params(**overrides))
-
-
-def default_range(today: date | None = None) -> tuple[date, date]:
-    today = today or timezone.now().date()
-    return today - timedelta(days=DEFAULT_DAYS - 1), today
 
 
 class DashboardFilterForm(forms.Form):

@@ -36,3 +36,17 @@ class Prompt(models.Model):
 
     def __str__(self) -> str:
         return self.text if len(self.text) <= 80 else self.text[:77] + "…"
+
+    def task_body(
+        self, *, request_settings: dict, tag: str | None = None, extra: dict | None = None
+    ) -> dict:
+        """The exact task object sent for this prompt: what the preview shows is what is posted.
+
+        The prompt's own system message and chain win over the request's.
+        """
+        body = {**request_settings, "user_prompt": self.text, "tag": tag}
+        if self.system_message:
+            body["system_message"] = self.system_message
+        if self.message_chain:
+            body["message_chain"] = self.message_chain
+        return contract.build_task(**body, **(extra or {}))

@@ -60,7 +60,9 @@ class Monitor(models.Model):
 
     workspace = models.ForeignKey("Workspace", on_delete=models.CASCADE, related_name="monitors")
     name = models.CharField(max_length=120)
-    prompts = models.ManyToManyField("Prompt", related_name="monitors", blank=True)
+    prompts: models.ManyToManyField = models.ManyToManyField(
+        "Prompt", related_name="monitors", blank=True
+    )
     #: Request fields shared by every task (model, sampling, web search...), contract names.
     request_settings = models.JSONField(default=dict)
     samples_per_run = models.PositiveSmallIntegerField(default=1)

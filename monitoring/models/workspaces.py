@@ -17,7 +17,7 @@ class Workspace(models.Model):
     monthly_budget_usd = models.DecimalField(
         max_digits=10, decimal_places=2, null=True, blank=True, verbose_name="monthly budget (USD)"
     )
-    members = models.ManyToManyField(
+    members: models.ManyToManyField = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces"
     )
 

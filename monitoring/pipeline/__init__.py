@@ -1,5 +1,5 @@
-"""The task pipeline: post queued tasks in batches, reconcile, collect, expire — exactly once.
+"""The task engine: post queued tasks in batches, reconcile, collect, expire — exactly once.
 
-These are services (every write of the pipeline happens here); ``monitoring.tasks`` holds the
-django-q2 entry points that call them, and only those call the API client.
+Called by the jobs (``monitoring.jobs``); the only code that uses the API client. Every
+write it makes goes through ``monitoring.services`` (history rows, enqueueing, analysis).
 """

@@ -10,7 +10,8 @@ from django.utils import timezone
 from monitoring.aisa.results import Answer as ApiAnswer
 from monitoring.analysis import normalize_domain
 from monitoring.models import Answer, ApiCall, Citation, Task, TaskStatus
-from monitoring.pipeline.history import task_cost_record, task_transition
+from monitoring.services.analysis import answer_analyze
+from monitoring.services.history import task_cost_record, task_transition
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +85,6 @@ def answer_store(
 
 def _after_store(answer: Answer) -> None:
     """Analyse the new answer at once: it is cheap (a few ms) and the dashboard wants it."""
-    from monitoring.services.analysis import answer_analyze
-
     try:
         answer_analyze(answer=answer)
     except Exception:  # the answer is safe; a re-analysis (analyzed_at is null) retries it

@@ -14,7 +14,7 @@ from monitoring.aisa.contract import TASK_EXPIRY_HOURS, Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.models import Task, TaskStatus
 from monitoring.pipeline.answers import answer_store
-from monitoring.pipeline.history import task_transition
+from monitoring.services.history import task_transition
 
 #: Poll intervals after each "not ready yet": quick at first, then patient.
 POLL_INTERVALS = [timedelta(seconds=s) for s in (3, 5, 10, 20, 40, 60, 120, 300, 600, 900)]
@@ -74,7 +74,7 @@ def task_collect(*, client: AisaClient, task: Task, report: CollectReport | None
         _poll_later(task, f"Polling failed, will try again: {exc}", exc.status_code)
         report.errors += 1
         return
-    if result.ready:
+    if result.ready and result.answer is not None:
         report.collected += answer_store(task=task, answer=result.answer)
     elif result.outcome is Outcome.NOT_READY:
         _poll_later(task, "", None)

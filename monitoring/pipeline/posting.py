@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from monitoring.aisa.client import AisaClient
@@ -26,8 +26,9 @@ from monitoring.aisa.contract import MAX_TASKS_PER_POST, Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.aisa.results import PostBatch, PostedTask
 from monitoring.models import ApiCall, PipelineHalt, Task, TaskEvent, TaskStatus
-from monitoring.pipeline import budget, ratelimit
-from monitoring.pipeline.history import task_cost_record, task_transition
+from monitoring.pipeline import ratelimit
+from monitoring.selectors import budget
+from monitoring.services.history import task_cost_record, task_transition
 
 #: Retryable failures wait base × 2^(attempt-1), with jitter, up to the cap.
 BACKOFF_BASE = timedelta(seconds=20)
@@ -147,7 +148,7 @@ def batch_claim(*, size: int, report: PostReport | None = None) -> list[Task]:
 
 def _choose(due, size: int, global_left, per_workspace) -> list[int]:
     """The oldest due tasks that fit the daily cap and their workspace's monthly budget."""
-    chosen = []
+    chosen: list[int] = []
     for pk, ws in due.order_by("created_at", "id").values_list("id", "workspace_id")[: size * 5]:
         if len(chosen) == size or global_left == 0:
             break
@@ -195,8 +196,6 @@ def batch_post(*, client: AisaClient, tasks: list[Task], call: ApiCall, report: 
 
 
 def _plus_one():
-    from django.db.models import F
-
     return F("attempts") + 1
 
 
@@ -208,7 +207,7 @@ def _call_finish(call: ApiCall, *, batch: PostBatch | None = None, error: AisaEr
         call.outcome = "ok"
         call.cost_reported = batch.cost
         call.gateway_price = batch.call.price_usd
-    else:
+    elif error is not None:
         call.http_status = error.http_status
         call.status_code = error.status_code
         call.outcome = error.outcome.value

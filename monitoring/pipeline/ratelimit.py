@@ -33,7 +33,8 @@ def call_slot_reserve(*, endpoint: str = "task_post", now: datetime | None = Non
         recent = ApiCall.objects.filter(endpoint=endpoint, started_at__gt=now - WINDOW)
         if recent.count() >= limit:
             oldest = recent.order_by("started_at").values_list("started_at", flat=True).first()
-            return None, max(0.05, (oldest + WINDOW - now).total_seconds())
+            wait = (oldest + WINDOW - now).total_seconds() if oldest else 0.0
+            return None, max(0.05, wait)
         return ApiCall.objects.create(endpoint=endpoint, started_at=now), 0.0
 
 

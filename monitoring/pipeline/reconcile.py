@@ -21,8 +21,8 @@ from monitoring.aisa.client import AisaClient
 from monitoring.aisa.contract import Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.models import Task, TaskStatus
-from monitoring.pipeline.history import task_cost_record, task_transition
 from monitoring.pipeline.posting import FIRST_POLL_AFTER
+from monitoring.services.history import task_cost_record, task_transition
 
 #: A task must have been unknown this long before "not listed" counts as absent: a request
 #: we gave up on may still be in flight at the gateway, or the provider may take a moment to
@@ -80,7 +80,7 @@ def tasks_reconcile(*, client: AisaClient, now=None) -> ReconcileReport:
 
 
 def _listed_by_tag(client: AisaClient, *, since, until) -> dict:
-    listed = {}
+    listed: dict = {}
     for page in range(MAX_PAGES):
         items = client.id_list(
             datetime_from=since,

@@ -12,7 +12,7 @@ from monitoring.models import Monitor, MonitorRun, Schedule
 from monitoring.services.tasks import task_batch_create
 
 #: Daily and weekly monitors run at 06:00 UTC (weekly on Mondays).
-CRON_FOR = {Schedule.DAILY: "0 6 * * *", Schedule.WEEKLY: "0 6 * * 1"}
+CRON_FOR: dict[str, str] = {Schedule.DAILY: "0 6 * * *", Schedule.WEEKLY: "0 6 * * 1"}
 
 
 def monitor_cron(monitor: Monitor) -> str | None:

@@ -6,18 +6,17 @@ constant time by the view) and we only act on a task whose provider id *and* tag
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import zlib
 from decimal import Decimal
 
-from django.conf import settings
-
 from monitoring.aisa.results import CallInfo, TaskResult
 from monitoring.models import Task
 from monitoring.pipeline.answers import answer_store
 from monitoring.pipeline.collecting import task_mark_completed
+from monitoring.services.jobs import collect_enqueue
+from monitoring.services.webhooks import webhook_token
 
 #: Compressed and decompressed size caps of a postback body (a gzip bomb stops at the cap).
 MAX_COMPRESSED_BYTES = 2 * 1024 * 1024
@@ -26,27 +25,6 @@ MAX_JSON_BYTES = 16 * 1024 * 1024
 
 class PayloadError(ValueError):
     """A postback body we refuse to read (too large, not gzip/JSON)."""
-
-
-def webhook_token(tag: str) -> str:
-    """The per-task secret of a webhook URL: unguessable without the installation's secret."""
-    key = (settings.AISA_WEBHOOK_SECRET or settings.SECRET_KEY).encode()
-    return hmac.new(key, f"webhook:{tag}".encode(), hashlib.sha256).hexdigest()[:40]
-
-
-def webhook_fields(tag: str) -> dict:
-    """The pingback/postback URLs of one task, per AISA_COLLECT_MODES (empty if not used)."""
-    base = settings.AISA_WEBHOOK_BASE_URL
-    modes = set(settings.AISA_COLLECT_MODES)
-    if not base:
-        return {}
-    token = webhook_token(tag)
-    fields = {}
-    if "pingback" in modes:
-        fields["pingback_url"] = f"{base}/hooks/pingback/{token}/?id=$id&tag=$tag"
-    if "postback" in modes:
-        fields["postback_url"] = f"{base}/hooks/postback/{token}/?id=$id&tag=$tag"
-    return fields
 
 
 def _task(token: str, provider_id: str, tag: str) -> Task | None:
@@ -66,8 +44,6 @@ def pingback_receive(*, token: str, provider_id: str, tag: str) -> str:
     if task is None:
         return "unknown"
     if task_mark_completed(task=task, provider_id=provider_id, via="pingback"):
-        from monitoring.services.jobs import collect_enqueue
-
         collect_enqueue(task_id=task.pk)
         return "completed"
     return "ignored"
@@ -109,7 +85,11 @@ def postback_receive(*, token: str, provider_id: str, tag: str, envelope: dict) 
             if not task.provider_task_id:
                 task.provider_task_id = provider_id  # a postback proves an unknown post
                 Task.objects.filter(pk=task.pk).update(provider_task_id=provider_id)
-            if result.ready and answer_store(task=task, answer=result.answer, via="postback"):
+            if (
+                result.answer is not None
+                and result.ready
+                and answer_store(task=task, answer=result.answer, via="postback")
+            ):
                 return "collected"
             return "ignored"
     return "ignored"

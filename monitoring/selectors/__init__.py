@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
-from monitoring.models import Heartbeat, Membership, Workspace
+from monitoring.models import Heartbeat, Membership, PipelineHalt, Workspace
 
 #: A worker that has not run its once-a-minute heartbeat for this long is reported missing.
 HEARTBEAT_STALE_AFTER = timedelta(minutes=3)
@@ -34,10 +35,6 @@ def cluster_status(*, name: str = "cluster") -> dict:
 
 def api_status() -> dict:
     """Whether an API key is configured and whether posting is halted (an admin must act)."""
-    from django.conf import settings
-
-    from monitoring.models import PipelineHalt
-
     halt = PipelineHalt.objects.filter(resolved_at__isnull=True).first()
     return {
         "configured": bool(settings.AISA_API_KEY),

@@ -7,17 +7,17 @@ from django.db.models import Prefetch
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from monitoring.forms.filters import Filters
-from monitoring.models import Answer, Citation, Mention
+from monitoring.models import Answer, Citation, Mention, Workspace
 from monitoring.selectors.dashboard import answer_drill_scope
+from monitoring.selectors.filters import Filters
 
 PAGE_SIZE = 25
 
 
-def answer_page(*, workspace_id: int, filters: Filters, page: str | None) -> Page:
+def answer_page(*, workspace: Workspace, filters: Filters, page: str | None) -> Page:
     """One page of the answers behind a number; a constant number of queries per page."""
     answers = (
-        answer_drill_scope(workspace_id=workspace_id, filters=filters)
+        answer_drill_scope(workspace=workspace, filters=filters)
         .select_related("prompt", "task")
         .prefetch_related(
             Prefetch("mentions", queryset=Mention.objects.select_related("brand").order_by("rank"))

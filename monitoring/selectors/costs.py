@@ -6,32 +6,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from monitoring.models import Task, Workspace
-from monitoring.pipeline import budget
+from monitoring.models.money import usd
+from monitoring.selectors import budget
+from monitoring.selectors.periods import BucketStart, day_start, month_start
 
 DAYS = 30
 TOP_PROMPTS = 20
-ZERO = Decimal("0.000000")
+ZERO = usd(0)
 
 
 def _totals():
     return {"tasks": Count("id"), "prepaid": Sum("cost_prepaid"), "spent": Sum("money_spent")}
 
 
-def _usd(value) -> Decimal:
-    """A sum as exact dollars to the micro-dollar the API reports (NULL, a sum of nothing, is 0).
-
-    SQLite sums decimals as floating point; rounding to the column's six places undoes that.
-    """
-    return ZERO if value is None else Decimal(value).quantize(ZERO)
-
-
 def _money(row: dict) -> dict:
-    row["prepaid"], row["spent"] = _usd(row["prepaid"]), _usd(row["spent"])
+    row["prepaid"], row["spent"] = usd(row["prepaid"]), usd(row["spent"])
     return row
 
 
@@ -64,30 +57,32 @@ class CostReport:
 
     @property
     def chart(self) -> dict:
-        """Data of the cost-per-day chart, amounts as exact decimal strings."""
-        return {
-            "labels": [d["day"].isoformat() for d in self.days],
-            "spent": [str(d["spent"]) for d in self.days],
-            "prepaid": [str(d["prepaid"]) for d in self.days],
-        }
+        return cost_chart(self.days)
 
 
-def cost_by_day(*, workspace: Workspace, since: datetime, until: date) -> list[dict]:
+def cost_by_day(*, tasks: QuerySet[Task], start: date, end: date) -> list[dict]:
+    """Tasks, prepaid and spent per day of creation, every day from start to end (quiet ones 0)."""
     rows = (
-        Task.objects.filter(workspace=workspace, created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
+        tasks.annotate(day=BucketStart("created_at", "day"))
         .order_by()
         .values("day")
         .annotate(**_totals())
     )
     by_day = {row["day"]: _money(row) for row in rows}
-    days, day = [], since.date()
-    while day <= until:  # every day of the window, including the quiet ones
-        days.append(
-            by_day.get(day) or _money({"day": day, "tasks": 0, "prepaid": None, "spent": None})
-        )
+    days, day = [], start
+    while day <= end:
+        days.append(by_day.get(day) or {"day": day, "tasks": 0, "prepaid": ZERO, "spent": ZERO})
         day += timedelta(days=1)
     return days
+
+
+def cost_chart(days: list[dict]) -> dict:
+    """Data of a cost-per-day chart, amounts as exact decimal strings (never floats)."""
+    return {
+        "labels": [d["day"].isoformat() for d in days],
+        "spent": [str(d["spent"]) for d in days],
+        "prepaid": [str(d["prepaid"]) for d in days],
+    }
 
 
 def cost_by_prompt(*, workspace: Workspace, since: datetime, limit: int = TOP_PROMPTS):
@@ -113,25 +108,27 @@ def cost_by_monitor(*, workspace: Workspace, since: datetime):
 
 
 def month_spend(*, workspace: Workspace, now: datetime) -> MonthSpend:
-    start = budget.month_start(now)
+    start = month_start(now)
     spent = Task.objects.filter(workspace=workspace, created_at__gte=start).aggregate(
         spent=Sum("money_spent")
     )["spent"]
     return MonthSpend(
         budget=workspace.monthly_budget_usd,
-        counted=_usd(budget.spend_since(since=start, workspace=workspace)),
-        spent=_usd(spent),
+        counted=usd(budget.spend_since(since=start, workspace=workspace)),
+        spent=usd(spent),
     )
 
 
-def cost_report(*, workspace: Workspace, now: datetime | None = None, days: int = DAYS):
+def cost_report_get(*, workspace: Workspace, now: datetime | None = None, days: int = DAYS):
     """The last ``days`` days (today included) of a workspace's tasks and what they cost."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    since = budget.day_start(now) - timedelta(days=days - 1)
+    since = day_start(now) - timedelta(days=days - 1)
     report = CostReport(
         since=since.date(),
-        days=cost_by_day(workspace=workspace, since=since, until=today),
+        days=cost_by_day(
+            tasks=Task.objects.filter(workspace=workspace), start=since.date(), end=today
+        ),
         prompts=cost_by_prompt(workspace=workspace, since=since),
         monitors=cost_by_monitor(workspace=workspace, since=since),
         month=month_spend(workspace=workspace, now=now),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from monitoring.forms.filters import Filters
-from monitoring.models import Citation, Mention
+from monitoring.models import Citation, Mention, Workspace
 from monitoring.selectors.dashboard import answer_drill_scope, task_scope
+from monitoring.selectors.filters import Filters
 
 CHUNK = 2000
 
@@ -125,9 +125,9 @@ def _cell(value):
     return value
 
 
-def export_rows(*, kind: str, workspace_id: int, filters: Filters) -> tuple[list[str], Iterator]:
+def export_rows(*, kind: str, workspace: Workspace, filters: Filters) -> tuple[list[str], Iterator]:
     header, columns = EXPORTS[kind]
-    answers = answer_drill_scope(workspace_id=workspace_id, filters=filters)
+    answers = answer_drill_scope(workspace=workspace, filters=filters)
     if kind == "answers":
         rows = answers.order_by("answered_at", "id")
     elif kind == "mentions":
@@ -135,6 +135,6 @@ def export_rows(*, kind: str, workspace_id: int, filters: Filters) -> tuple[list
     elif kind == "citations":
         rows = Citation.objects.filter(answer__in=answers).order_by("answer_id", "position")
     else:
-        rows = task_scope(workspace_id=workspace_id, filters=filters).order_by("created_at", "id")
+        rows = task_scope(workspace=workspace, filters=filters).order_by("created_at", "id")
     values = rows.values_list(*columns).iterator(chunk_size=CHUNK)
     return header, ([_cell(v) for v in row] for row in values)

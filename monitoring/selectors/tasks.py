@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
@@ -20,6 +20,8 @@ from monitoring.models import (
     TaskStatus,
     Workspace,
 )
+from monitoring.models.money import usd
+from monitoring.selectors.periods import day_start
 
 #: How far back the builder looks to estimate the real cost of a task.
 COST_HISTORY_WINDOW = timedelta(days=30)
@@ -49,10 +51,6 @@ class TaskFilters:
         )
 
 
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def _filtered(tasks: QuerySet[Task], filters: TaskFilters, *, with_status: bool = True):
     if with_status and filters.status:
         tasks = tasks.filter(status=filters.status)
@@ -63,9 +61,9 @@ def _filtered(tasks: QuerySet[Task], filters: TaskFilters, *, with_status: bool 
     if filters.monitor_id:
         tasks = tasks.filter(monitor_id=filters.monitor_id)
     if filters.created_from:
-        tasks = tasks.filter(created_at__gte=_day_start(filters.created_from))
+        tasks = tasks.filter(created_at__gte=day_start(filters.created_from))
     if filters.created_to:  # inclusive: the whole "to" day
-        tasks = tasks.filter(created_at__lt=_day_start(filters.created_to + timedelta(days=1)))
+        tasks = tasks.filter(created_at__lt=day_start(filters.created_to + timedelta(days=1)))
     return tasks
 
 
@@ -193,4 +191,4 @@ def task_average_cost(*, workspace: Workspace) -> Decimal | None:
         status=TaskStatus.COLLECTED,
         created_at__gte=since,
     ).aggregate(avg=Avg("cost_reported"))["avg"]
-    return Decimal(value).quantize(Decimal("0.000001")) if value is not None else None
+    return usd(value) if value is not None else None

@@ -14,10 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from monitoring.models import PipelineHalt, Task, TaskEvent, TaskStatus
-from monitoring.pipeline.history import task_transition
-from monitoring.pipeline.webhooks import webhook_fields
+from monitoring.services.history import task_transition
 from monitoring.services.jobs import post_enqueue, tick_enqueue
 from monitoring.services.tasks import tag_generate
+from monitoring.services.webhooks import webhook_fields
 
 RETRYABLE = (TaskStatus.FAILED, TaskStatus.REJECTED, TaskStatus.EXPIRED, TaskStatus.CANCELLED)
 CANCELLABLE = (TaskStatus.QUEUED, TaskStatus.HELD)

@@ -37,8 +37,8 @@ class BrandSet:
         return [term for brand in self.terms for term in brand.terms()]
 
 
-def brand_set_load(*, workspace_id: int) -> BrandSet:
-    brands = Brand.objects.filter(workspace_id=workspace_id).prefetch_related("aliases", "domains")
+def brand_set_load(*, workspace: Workspace) -> BrandSet:
+    brands = Brand.objects.filter(workspace=workspace).prefetch_related("aliases", "domains")
     return BrandSet(
         terms=tuple(
             BrandTerms(b.pk, b.name, tuple(a.name for a in b.aliases.all())) for b in brands
@@ -49,7 +49,7 @@ def brand_set_load(*, workspace_id: int) -> BrandSet:
 
 def answer_analyze(*, answer: Answer, brands: BrandSet | None = None) -> list[Mention]:
     """Replace the analysis of one answer."""
-    brands = brands or brand_set_load(workspace_id=answer.workspace_id)
+    brands = brands or brand_set_load(workspace=answer.workspace)
     citations = list(answer.citations.all())
     matches = find_mentions(answer.text, brands.terms, citation_titles=[c.title for c in citations])
     untracked = candidate_names(answer.text, brands.known_terms)
@@ -100,11 +100,10 @@ def _citations_attribute(citations: list[Citation], brands: BrandSet) -> None:
     Citation.objects.bulk_update(changed, ["brand"])
 
 
-def workspace_reanalyze(*, workspace: Workspace | int) -> int:
+def workspace_reanalyze(*, workspace: Workspace) -> int:
     """Recompute every answer of a workspace (after its brands changed); returns the count."""
-    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
-    brands = brand_set_load(workspace_id=workspace_id)
-    answers = Answer.objects.filter(workspace_id=workspace_id).prefetch_related("citations")
+    brands = brand_set_load(workspace=workspace)
+    answers = Answer.objects.filter(workspace=workspace).prefetch_related("citations")
     done = 0
     for answer in answers.order_by("id").iterator(chunk_size=REANALYZE_CHUNK):
         answer_analyze(answer=answer, brands=brands)

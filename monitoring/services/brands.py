@@ -29,7 +29,7 @@ def brand_update(
         _domains_sync(brand=brand, domains=domains)
         reanalyze_enqueue(workspace_id=brand.workspace_id)
     # Drop prefetched aliases/domains so the row renders what was saved.
-    brand._prefetched_objects_cache = {}
+    brand._prefetched_objects_cache = {}  # type: ignore[attr-defined]
     return brand
 
 

@@ -1,42 +1,36 @@
-"""Refreshing the model catalogue from the API's ``models`` endpoint."""
+"""Storing the model catalogue that the ``models`` endpoint returned, with a record of each try."""
 
 from __future__ import annotations
 
-from django.conf import settings
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring.aisa.client import AisaClient
-from monitoring.aisa.errors import AisaError
+from monitoring.aisa.contract import ModelInfo
 from monitoring.models import LlmModel, ModelRefresh
 from monitoring.services.jobs import models_refresh_enqueue
 
 
-def model_catalog_refresh(*, client: AisaClient | None = None, family: str | None = None):
-    """Fetch the model list and store it; on failure keep the last good list and say why."""
-    family = family or settings.AISA_LLM_FAMILY
-    refresh = ModelRefresh.objects.create(family=family, started_at=timezone.now())
-    own_client = client is None
-    client = client or AisaClient.from_settings(family=family)
-    try:
-        models = client.models()
-    except AisaError as exc:
-        refresh.error = str(exc)
+def model_refresh_start(*, family: str) -> ModelRefresh:
+    return ModelRefresh.objects.create(family=family, started_at=timezone.now())
+
+
+def model_refresh_finish(
+    *, refresh: ModelRefresh, models: Sequence[ModelInfo] = (), error: str = ""
+) -> ModelRefresh:
+    """Store a fetched list, or record why there is none; the last good list is kept."""
+    if not error and models:
+        _store(family=refresh.family, models=models, at=refresh.started_at)
+        refresh.ok, refresh.model_count = True, len(models)
     else:
-        if models:
-            _store(family=family, models=models, at=refresh.started_at)
-            refresh.ok, refresh.model_count = True, len(models)
-        else:
-            refresh.error = "The API returned an empty model list; the previous list is kept."
-    finally:
-        if own_client:
-            client.close()
+        refresh.error = error or "The API returned an empty model list; the previous list is kept."
     refresh.finished_at = timezone.now()
     refresh.save(update_fields=["ok", "model_count", "error", "finished_at"])
     return refresh
 
 
-def _store(*, family: str, models, at) -> None:
+def _store(*, family: str, models: Sequence[ModelInfo], at) -> None:
     names = [m.model_name for m in models]
     with transaction.atomic():
         for m in models:

@@ -11,27 +11,27 @@ def _enqueue(func: str, *args) -> None:
 
 def post_enqueue() -> None:
     """Ask a worker to post queued tasks now rather than at the next minute."""
-    _enqueue("monitoring.tasks.pipeline_post")
+    _enqueue("monitoring.jobs.pipeline_post")
 
 
 def collect_enqueue(*, task_id: int) -> None:
-    _enqueue("monitoring.tasks.collect_task", task_id)
+    _enqueue("monitoring.jobs.collect_task", task_id)
 
 
 def collect_burst_enqueue() -> None:
-    _enqueue("monitoring.tasks.collect_burst")
+    _enqueue("monitoring.jobs.collect_burst")
 
 
 def reanalyze_enqueue(*, workspace_id: int) -> None:
     """Recompute a workspace's analysis in the background (brands or aliases changed)."""
-    _enqueue("monitoring.tasks.workspace_reanalyze", workspace_id)
+    _enqueue("monitoring.jobs.workspace_reanalyze", workspace_id)
 
 
 def tick_enqueue() -> None:
     """Run the minute's pipeline work now (reconciling included), not at the next minute."""
-    _enqueue("monitoring.tasks.pipeline_tick")
+    _enqueue("monitoring.jobs.pipeline_tick")
 
 
 def models_refresh_enqueue() -> None:
     """Refresh the model catalogue in the background (the browser never waits on the API)."""
-    _enqueue("monitoring.tasks.models_refresh")
+    _enqueue("monitoring.jobs.models_refresh")

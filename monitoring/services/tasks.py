@@ -10,10 +10,9 @@ import secrets
 
 from django.db import transaction
 
-from monitoring.bodies import task_body
 from monitoring.models import Monitor, Prompt, Task, TaskEvent, TaskStatus, Workspace
-from monitoring.pipeline.webhooks import webhook_fields
 from monitoring.services.jobs import post_enqueue
+from monitoring.services.webhooks import webhook_fields
 
 
 def tag_generate() -> str:
@@ -42,8 +41,7 @@ def task_batch_create(
                         monitor=monitor,
                         tag=tag,
                         sample=sample,
-                        request_body=task_body(
-                            prompt=prompt,
+                        request_body=prompt.task_body(
                             request_settings=request_settings,
                             tag=tag,
                             extra=webhook_fields(tag),

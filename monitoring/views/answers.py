@@ -24,8 +24,10 @@ def answer_list(request, workspace_id: int):
     membership = workspace_access(request, workspace_id)
     form = AnswerFilterForm(request.GET, workspace=membership.workspace)
     filters = form.filters()
-    page = answer_page(workspace_id=workspace_id, filters=filters, page=request.GET.get("page"))
-    brands = brand_list_ordered(workspace_id=workspace_id)
+    page = answer_page(
+        workspace=membership.workspace, filters=filters, page=request.GET.get("page")
+    )
+    brands = brand_list_ordered(workspace=membership.workspace)
     context = {
         "membership": membership,
         "form": form,
@@ -56,7 +58,7 @@ def answer_detail(request, workspace_id: int, answer_id: int):
         request, answer_detail_queryset(), pk=answer_id, workspace_id=workspace_id
     )
     mentions = list(answer.mentions.all())
-    brands = brand_list_ordered(workspace_id=workspace_id)
+    brands = brand_list_ordered(workspace=request.membership.workspace)
     colours = brand_colours(brands)
     for mention in mentions:
         mention.colour = colours.get(mention.brand_id, "#888888")

@@ -9,11 +9,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from monitoring.access import workspace_access
 from monitoring.forms.builder import RequestBuilderForm
-from monitoring.pipeline.webhooks import webhook_fields, webhook_token
 from monitoring.selectors import catalog
 from monitoring.selectors import tasks as task_selectors
 from monitoring.services import catalog as catalog_services
 from monitoring.services import tasks as task_services
+from monitoring.services.webhooks import webhook_fields, webhook_token
 
 PREVIEW_LIMIT = 3  # bodies shown in full; the rest are counted
 

@@ -21,7 +21,7 @@ def brand_colours(brands) -> dict[int, str]:
 def dashboard_page(request, membership: Membership):
     form = DashboardFilterForm(request.GET, workspace=membership.workspace)
     filters = form.filters()
-    data = dashboard_get(workspace_id=membership.workspace_id, filters=filters)
+    data = dashboard_get(workspace=membership.workspace, filters=filters)
     colours = brand_colours(data["brands"])
     trend = data["trend"]
     for series in (*trend["visibility"], *trend["sov"]):

@@ -26,7 +26,7 @@ def export_csv(request, workspace_id: int, kind: str):
         raise Http404("No such export.")
     filters = AnswerFilterForm(request.GET, workspace=membership.workspace).filters()
     writer = csv.writer(_Echo())
-    header, rows = export_rows(kind=kind, workspace_id=workspace_id, filters=filters)
+    header, rows = export_rows(kind=kind, workspace=membership.workspace, filters=filters)
     stream = (writer.writerow(row) for row in _with_header(header, rows))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     name = f"{kind}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"

@@ -62,7 +62,7 @@ def task_detail(request, workspace_id: int, task_id: int):
 @require_GET
 def cost_report(request, workspace_id: int):
     membership = workspace_access(request, workspace_id)
-    report = cost_selectors.cost_report(workspace=membership.workspace)
+    report = cost_selectors.cost_report_get(workspace=membership.workspace)
     return render(
         request, "monitoring/costs/report.html", {"membership": membership, "report": report}
     )

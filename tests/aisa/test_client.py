@@ -13,6 +13,7 @@ import pytest
 from monitoring.aisa.client import AisaClient
 from monitoring.aisa.contract import ModelInfo, Outcome
 from monitoring.aisa.errors import AisaError
+from monitoring.pipeline.client import api_client
 from tests.aisa.conftest import KEY, envelope, make_task
 
 # --- Happy paths of every endpoint -----------------------------------------------------
@@ -175,7 +176,7 @@ def test_it_reads_the_settings(settings, sandbox):
     settings.AISA_API_KEY = KEY
     settings.AISA_AUTH_SCHEME = "bearer"
     settings.AISA_READ_TIMEOUT = 7
-    with AisaClient.from_settings() as client:
+    with api_client() as client:
         assert client.timeout == (settings.AISA_CONNECT_TIMEOUT, 7)
         assert client.models()
 

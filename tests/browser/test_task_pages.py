@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from monitoring.models import Prompt, Task, TaskStatus
-from monitoring.pipeline.history import task_cost_record, task_transition
+from monitoring.services.history import task_cost_record, task_transition
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

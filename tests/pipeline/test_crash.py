@@ -150,7 +150,7 @@ def _sandbox_idle(timeout: float = 10.0) -> None:
 def _enqueue_post(qname: str) -> None:
     from django_q.tasks import async_task
 
-    async_task("monitoring.tasks.pipeline_post", cluster=qname)
+    async_task("monitoring.jobs.pipeline_post", cluster=qname)
 
 
 def _history_check(task: Task, events: list[TaskEvent]) -> None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from monitoring.models import Answer, Task, TaskStatus
 from monitoring.pipeline.posting import tasks_post
-from monitoring.pipeline.webhooks import webhook_token
+from monitoring.services.webhooks import webhook_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

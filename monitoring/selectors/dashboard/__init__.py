@@ -10,10 +10,8 @@ buckets), ``rates``, ``overview`` (headline cards), ``trends``, ``tables`` and `
 """
 
 from monitoring.selectors.dashboard.body import PROMPT_ROWS, dashboard_get
-from monitoring.selectors.dashboard.buckets import DAILY_BUCKETS_UP_TO, BucketStart
+from monitoring.selectors.dashboard.buckets import DAILY_BUCKETS_UP_TO
 from monitoring.selectors.dashboard.overview import (
-    MICRO,
-    NOT_COUNTED,
     BrandStats,
     Overview,
     PeriodCounts,
@@ -40,12 +38,11 @@ from monitoring.selectors.dashboard.tables import (
     top_domains,
     untracked_suggestions,
 )
-from monitoring.selectors.dashboard.trends import cost_by_day, trend_get
+from monitoring.selectors.dashboard.trends import trend_get
+from monitoring.selectors.periods import BucketStart
 
 __all__ = [
     "DAILY_BUCKETS_UP_TO",
-    "MICRO",
-    "NOT_COUNTED",
     "PROMPT_ROWS",
     "TOP_DOMAINS",
     "TOP_FAN_OUT",
@@ -62,7 +59,6 @@ __all__ = [
     "answer_scope",
     "brand_list_ordered",
     "citation_scope",
-    "cost_by_day",
     "dashboard_get",
     "fan_out_top",
     "mention_scope",

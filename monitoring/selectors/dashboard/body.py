@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitoring.forms.filters import Filters
+from monitoring.models import Workspace
 from monitoring.selectors.dashboard.overview import (
     brand_list_ordered,
     overview_get,
@@ -15,36 +15,31 @@ from monitoring.selectors.dashboard.tables import (
     untracked_suggestions,
 )
 from monitoring.selectors.dashboard.trends import trend_get
+from monitoring.selectors.filters import Filters
 
 PROMPT_ROWS = 200
 
 
-def dashboard_get(*, workspace_id: int, filters: Filters) -> dict:
+def dashboard_get(*, workspace: Workspace, filters: Filters) -> dict:
     """Everything the dashboard body shows, in a fixed number of queries."""
-    brands = brand_list_ordered(workspace_id=workspace_id, own_id=filters.own)
-    counts = period_counts_get(workspace_id=workspace_id, filters=filters)
-    overview = overview_get(
-        workspace_id=workspace_id, filters=filters, brands=brands, counts=counts
-    )
+    brands = brand_list_ordered(workspace=workspace, own_id=filters.own)
+    counts = period_counts_get(workspace=workspace, filters=filters)
+    overview = overview_get(workspace=workspace, filters=filters, brands=brands, counts=counts)
     own = overview.own.brand if overview.own else None
-    prompts = prompt_table(workspace_id=workspace_id, filters=filters, own=own, brands=brands)
+    prompts = prompt_table(workspace=workspace, filters=filters, own=own, brands=brands)
     return {
         "overview": overview,
         "brands": brands,
         "brand_by_id": {b.pk: b for b in brands},
-        "trend": trend_get(
-            workspace_id=workspace_id, filters=filters, brands=brands, counts=counts
-        ),
+        "trend": trend_get(workspace=workspace, filters=filters, brands=brands, counts=counts),
         "domains": top_domains(
-            workspace_id=workspace_id,
+            workspace=workspace,
             filters=filters,
             n=overview.answers.n,
             total_citations=overview.total_citations,
         ),
-        "fan_out": fan_out_top(workspace_id=workspace_id, filters=filters),
-        "untracked": untracked_suggestions(
-            workspace_id=workspace_id, filters=filters, brands=brands
-        ),
+        "fan_out": fan_out_top(workspace=workspace, filters=filters),
+        "untracked": untracked_suggestions(workspace=workspace, filters=filters, brands=brands),
         "prompts": prompts[:PROMPT_ROWS],
         "prompt_count": len(prompts),
     }

@@ -1,48 +1,16 @@
-"""Chart buckets: a day or a week per point, and the SQL that puts a datetime in one."""
+"""Chart buckets: a day or a week per point (``periods.BucketStart`` puts a datetime in one)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import DateField, Func
-
-from monitoring.forms.filters import Filters
+from monitoring.selectors.filters import Filters
 
 #: Ranges up to this many days are charted per day, longer ones per week.
 DAILY_BUCKETS_UP_TO = 31
 
 
-class BucketStart(Func):
-    """The UTC day of a datetime, or the Monday of its week, as a date (``kind``: day|week).
-
-    Django's ``Trunc`` on SQLite calls a Python function for every row; SQLite's own
-    ``date()`` does the same in C and was most of the dashboard's time on long histories.
-    Elsewhere (PostgreSQL) ``DATE_TRUNC`` is native already.
-    """
-
-    output_field = DateField()
-
-    def __init__(self, expression, kind: str):
-        if kind not in ("day", "week"):
-            raise ValueError(f"Unsupported bucket: {kind}")
-        self.kind = kind
-        super().__init__(expression)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # Datetimes are stored as UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]": the day is its
-        # first ten characters. Cut them before any date arithmetic, which rounds to the
-        # millisecond (23:59:59.9999995 would move to the next day, and the next week).
-        day = "substr(%(expressions)s, 1, 10)"
-        template = f"date({day}, '-6 days', 'weekday 1')" if self.kind == "week" else day
-        return super().as_sql(compiler, connection, template=template, **extra)
-
-    def as_sql(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        sql, params = connection.ops.datetime_trunc_sql(self.kind, sql, tuple(params), "UTC")
-        return f"CAST({sql} AS DATE)", params
-
-
-def _buckets(filters: Filters) -> tuple[str, list[date]]:
+def chart_buckets(filters: Filters) -> tuple[str, list[date]]:
     if filters.days <= DAILY_BUCKETS_UP_TO:
         return "day", [filters.start + timedelta(days=i) for i in range(filters.days)]
     first = filters.start - timedelta(days=filters.start.weekday())  # Monday

@@ -9,27 +9,18 @@ from decimal import Decimal
 from django.db.models import Case, Count, DateField, Q, Sum, When
 
 from monitoring.analysis.stats import share_of_voice
-from monitoring.forms.filters import Filters
-from monitoring.models import Brand, BrandKind, TaskStatus
-from monitoring.selectors.dashboard.buckets import BucketStart, _buckets
+from monitoring.models import Brand, BrandKind, TaskStatus, Workspace
+from monitoring.models.money import usd
+from monitoring.selectors.dashboard.buckets import chart_buckets
 from monitoring.selectors.dashboard.rates import Change, Rate
 from monitoring.selectors.dashboard.scope import (
-    _day_start,
     answer_scope,
     citation_scope,
     mention_scope,
     task_scope,
 )
-
-NOT_COUNTED = (TaskStatus.FAILED, TaskStatus.EXPIRED)
-
-
-MICRO = Decimal("0.000001")
-
-
-def _money(value) -> Decimal:
-    """A database sum as an exact 6-decimal amount (SQLite sums decimals loosely)."""
-    return Decimal(value or 0).quantize(MICRO)
+from monitoring.selectors.filters import Filters
+from monitoring.selectors.periods import BucketStart, day_start
 
 
 @dataclass
@@ -80,9 +71,9 @@ class Overview:
         return self.failed + self.expired
 
 
-def brand_list_ordered(*, workspace_id: int, own_id: int | None = None) -> list[Brand]:
+def brand_list_ordered(*, workspace: Workspace, own_id: int | None = None) -> list[Brand]:
     """Tracked brands, the chosen own brand first, then other own brands, then competitors."""
-    brands = list(Brand.objects.filter(workspace_id=workspace_id))
+    brands = list(Brand.objects.filter(workspace=workspace))
     return sorted(brands, key=lambda b: (b.pk != own_id, b.kind != BrandKind.OWN, b.name.lower()))
 
 
@@ -113,10 +104,10 @@ class PeriodCounts:
         )
 
 
-def period_counts_get(*, workspace_id: int, filters: Filters) -> PeriodCounts:
-    kind, _ = _buckets(filters)
-    split = _day_start(filters.start)
-    scoped = {"workspace_id": workspace_id, "filters": filters, "start": filters.previous().start}
+def period_counts_get(*, workspace: Workspace, filters: Filters) -> PeriodCounts:
+    kind, _ = chart_buckets(filters)
+    split = day_start(filters.start)
+    scoped = {"workspace": workspace, "filters": filters, "start": filters.previous().start}
 
     def bucket(field: str) -> Case:
         return Case(
@@ -146,7 +137,7 @@ def period_counts_get(*, workspace_id: int, filters: Filters) -> PeriodCounts:
 
 def overview_get(
     *,
-    workspace_id: int,
+    workspace: Workspace,
     filters: Filters,
     brands: list[Brand],
     counts: PeriodCounts | None = None,
@@ -154,10 +145,10 @@ def overview_get(
     """Headline numbers per brand for the period and the one before (four queries, two of
     them shared with the trend through ``counts``)."""
     before = filters.previous()
-    split = _day_start(filters.start)
+    split = day_start(filters.start)
     now_q, before_q = Q(answer__answered_at__gte=split), Q(answer__answered_at__lt=split)
-    scoped = {"workspace_id": workspace_id, "filters": filters, "start": before.start}
-    counts = counts or period_counts_get(workspace_id=workspace_id, filters=filters)
+    scoped = {"workspace": workspace, "filters": filters, "start": before.start}
+    counts = counts or period_counts_get(workspace=workspace, filters=filters)
     mention_rows = {
         brand.pk: {
             "k": counts.mention_total(brand.pk, "k"),
@@ -180,7 +171,7 @@ def overview_get(
     }
     cit_n = sum(r["k"] for r in citation_rows.values())
     cit_n_before = sum(r["k_before"] for r in citation_rows.values())
-    tasks = task_scope(workspace_id=workspace_id, filters=filters).aggregate(
+    tasks = task_scope(workspace=workspace, filters=filters).aggregate(
         failed=Count("id", filter=Q(status=TaskStatus.FAILED)),
         expired=Count("id", filter=Q(status=TaskStatus.EXPIRED)),
         spent=Sum("money_spent"),
@@ -198,8 +189,8 @@ def overview_get(
         failed=tasks["failed"],
         expired=tasks["expired"],
         total_citations=cit_n,
-        spent=_money(tasks["spent"]),
-        prepaid=_money(tasks["prepaid"]),
+        spent=usd(tasks["spent"]),
+        prepaid=usd(tasks["prepaid"]),
     )
     for brand in brands:
         m = mention_rows.get(brand.pk, {})

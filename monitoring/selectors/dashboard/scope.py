@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from monitoring.forms.filters import Filters
-from monitoring.models import Answer, Citation, Mention, Task
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+from monitoring.models import Answer, Citation, Mention, Task, Workspace
+from monitoring.selectors.filters import Filters
+from monitoring.selectors.periods import day_start
 
 
 def answer_q(
-    *, workspace_id: int, filters: Filters, start: date | None = None, prefix: str = ""
+    *, workspace: Workspace, filters: Filters, start: date | None = None, prefix: str = ""
 ) -> Q:
     """The filters as a condition on an answer, reached through ``prefix`` (e.g. "answer__").
 
@@ -25,9 +22,9 @@ def answer_q(
     """
     q = Q(
         **{
-            f"{prefix}workspace_id": workspace_id,
-            f"{prefix}answered_at__gte": _day_start(start or filters.start),
-            f"{prefix}answered_at__lt": _day_start(filters.end + timedelta(days=1)),
+            f"{prefix}workspace": workspace,
+            f"{prefix}answered_at__gte": day_start(start or filters.start),
+            f"{prefix}answered_at__lt": day_start(filters.end + timedelta(days=1)),
         }
     )
     if filters.tag:
@@ -43,28 +40,30 @@ def answer_q(
     return q
 
 
-def answer_scope(*, workspace_id: int, filters: Filters, start: date | None = None) -> QuerySet:
+def answer_scope(*, workspace: Workspace, filters: Filters, start: date | None = None) -> QuerySet:
     """The answers the filters select (from ``start`` when given, e.g. the previous period)."""
-    return Answer.objects.filter(answer_q(workspace_id=workspace_id, filters=filters, start=start))
+    return Answer.objects.filter(answer_q(workspace=workspace, filters=filters, start=start))
 
 
-def mention_scope(*, workspace_id: int, filters: Filters, start: date | None = None) -> QuerySet:
+def mention_scope(*, workspace: Workspace, filters: Filters, start: date | None = None) -> QuerySet:
     """Mentions in the answers the filters select (joined, not ``IN (subquery)``)."""
     return Mention.objects.filter(
-        answer_q(workspace_id=workspace_id, filters=filters, start=start, prefix="answer__")
+        answer_q(workspace=workspace, filters=filters, start=start, prefix="answer__")
     )
 
 
-def citation_scope(*, workspace_id: int, filters: Filters, start: date | None = None) -> QuerySet:
+def citation_scope(
+    *, workspace: Workspace, filters: Filters, start: date | None = None
+) -> QuerySet:
     """Citations in the answers the filters select (joined, not ``IN (subquery)``)."""
     return Citation.objects.filter(
-        answer_q(workspace_id=workspace_id, filters=filters, start=start, prefix="answer__")
+        answer_q(workspace=workspace, filters=filters, start=start, prefix="answer__")
     )
 
 
-def answer_drill_scope(*, workspace_id: int, filters: Filters) -> QuerySet:
+def answer_drill_scope(*, workspace: Workspace, filters: Filters) -> QuerySet:
     """The answers behind one number: the filters plus brand / mentioned / cited domain."""
-    answers = answer_scope(workspace_id=workspace_id, filters=filters)
+    answers = answer_scope(workspace=workspace, filters=filters)
     if filters.brand:
         mentioned = Exists(Mention.objects.filter(answer=OuterRef("pk"), brand_id=filters.brand))
         answers = answers.filter(~mentioned if filters.mentioned is False else mentioned)
@@ -78,13 +77,13 @@ def answer_drill_scope(*, workspace_id: int, filters: Filters) -> QuerySet:
     return answers
 
 
-def task_scope(*, workspace_id: int, filters: Filters) -> QuerySet:
+def task_scope(*, workspace: Workspace, filters: Filters) -> QuerySet:
     """Tasks created in the period under the same filters (model and web search read from
     the request body, since failed tasks have no answer)."""
     tasks = Task.objects.filter(
-        workspace_id=workspace_id,
-        created_at__gte=_day_start(filters.start),
-        created_at__lt=_day_start(filters.end + timedelta(days=1)),
+        workspace=workspace,
+        created_at__gte=day_start(filters.start),
+        created_at__lt=day_start(filters.end + timedelta(days=1)),
     )
     if filters.tag:
         tasks = tasks.filter(prompt__tags=filters.tag)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
-from monitoring.forms.filters import Filters
-from monitoring.models import Brand, Mention
+from monitoring.models import Brand, Mention, Workspace
 from monitoring.selectors.dashboard.rates import Rate
 from monitoring.selectors.dashboard.scope import answer_scope, citation_scope, mention_scope
+from monitoring.selectors.filters import Filters
 
 TOP_DOMAINS = 15
 TOP_FAN_OUT = 15
@@ -16,10 +16,12 @@ UNTRACKED_MIN_ANSWERS = 2
 TOP_UNTRACKED = 15
 
 
-def top_domains(*, workspace_id: int, filters: Filters, n: int, total_citations: int) -> list[dict]:
+def top_domains(
+    *, workspace: Workspace, filters: Filters, n: int, total_citations: int
+) -> list[dict]:
     """Most cited domains with citation share and domain coverage (one query)."""
     rows = (
-        citation_scope(workspace_id=workspace_id, filters=filters)
+        citation_scope(workspace=workspace, filters=filters)
         .values("domain")
         .annotate(citations=Count("id"), answers=Count("answer", distinct=True), brand=Max("brand"))
         .order_by("-citations", "domain")[:TOP_DOMAINS]
@@ -58,17 +60,17 @@ def _json_list_counts(scope: QuerySet, column: str, *, min_answers: int, limit: 
         return cursor.fetchall()
 
 
-def fan_out_top(*, workspace_id: int, filters: Filters) -> list[dict]:
-    scope = answer_scope(workspace_id=workspace_id, filters=filters)
+def fan_out_top(*, workspace: Workspace, filters: Filters) -> list[dict]:
+    scope = answer_scope(workspace=workspace, filters=filters)
     rows = _json_list_counts(scope, "fan_out_queries", min_answers=1, limit=TOP_FAN_OUT)
     return [{"query": q, "count": c, "answers": a} for q, c, a in rows]
 
 
 def untracked_suggestions(
-    *, workspace_id: int, filters: Filters, brands: list[Brand]
+    *, workspace: Workspace, filters: Filters, brands: list[Brand]
 ) -> list[dict]:
     """Names nobody tracks that recur in at least two answers: candidate competitors."""
-    scope = answer_scope(workspace_id=workspace_id, filters=filters)
+    scope = answer_scope(workspace=workspace, filters=filters)
     tracked = {b.name.lower() for b in brands}
     rows = _json_list_counts(
         scope,
@@ -84,10 +86,10 @@ def untracked_suggestions(
 
 
 def prompt_table(
-    *, workspace_id: int, filters: Filters, own: Brand | None, brands: list[Brand]
+    *, workspace: Workspace, filters: Filters, own: Brand | None, brands: list[Brand]
 ) -> list[dict]:
     """Per prompt: own visibility (k/n, interval), weak answers, and who wins it instead."""
-    scope = answer_scope(workspace_id=workspace_id, filters=filters)
+    scope = answer_scope(workspace=workspace, filters=filters)
     own_id = own.pk if own else 0
     own_hit = Exists(Mention.objects.filter(answer=OuterRef("pk"), brand_id=own_id))
     rows = list(
@@ -102,7 +104,7 @@ def prompt_table(
     winners: dict[int, tuple[int, int]] = {}
     own_named = Exists(Mention.objects.filter(answer=OuterRef("answer"), brand_id=own_id))
     for row in (
-        mention_scope(workspace_id=workspace_id, filters=filters)
+        mention_scope(workspace=workspace, filters=filters)
         .filter(~own_named, rank=1)
         # brand first: grouping by prompt first lures SQLite onto the (workspace, prompt)
         # index, reading every answer of the workspace instead of the period's.

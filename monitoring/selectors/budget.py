@@ -10,11 +10,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import DecimalField, Sum, Value
+from django.db.models import Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from monitoring.aisa.contract import TASK_PREPAYMENT_USD
 from monitoring.models import Task, TaskStatus, Workspace
+from monitoring.models.money import money_field
+from monitoring.selectors.periods import day_start, month_start
 
 #: Statuses of tasks that may have cost money.
 BILLED_STATUSES = (
@@ -27,7 +29,7 @@ BILLED_STATUSES = (
     TaskStatus.EXPIRED,
 )
 
-_MONEY = DecimalField(max_digits=12, decimal_places=6)
+_MONEY = money_field()
 
 
 def _task_cost():
@@ -42,14 +44,6 @@ def spend_since(*, since: datetime, workspace: Workspace | None = None) -> Decim
         tasks = tasks.filter(workspace=workspace)
     total = tasks.aggregate(total=Sum(_task_cost()))["total"]
     return Decimal(total or 0)
-
-
-def month_start(now: datetime) -> datetime:
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def day_start(now: datetime) -> datetime:
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def daily_cap() -> Decimal | None:

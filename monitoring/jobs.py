@@ -1,0 +1,49 @@
+"""django-q2 entry points: ids in, one pipeline or service call out, nothing else.
+
+Their dotted paths are what ``services.jobs`` enqueues and what the schedules
+(``signals``) name, so a rename here is a rename there.
+"""
+
+from monitoring import services
+from monitoring.models import Workspace
+from monitoring.pipeline import runner
+from monitoring.pipeline.catalog import model_catalog_refresh
+from monitoring.services.analysis import workspace_reanalyze as reanalyze
+
+
+def heartbeat() -> None:
+    """Scheduled every minute so /healthz can tell whether a worker is alive."""
+    services.heartbeat_touch()
+
+
+def models_refresh() -> None:
+    """Refresh the cached model catalogue from the API's models endpoint."""
+    model_catalog_refresh()
+
+
+def pipeline_tick() -> dict:
+    """Every minute: due monitors, posting, reconciling, collecting, expiring."""
+    return runner.pipeline_tick()
+
+
+def pipeline_post() -> dict:
+    """Post queued tasks now (enqueued by "Send now")."""
+    return runner.pipeline_post()
+
+
+def collect_burst() -> int:
+    """Poll quickly for a while after a post."""
+    return runner.collect_burst()
+
+
+def collect_task(task_id: int) -> None:
+    """Fetch one task's result (after a pingback said it is done)."""
+    runner.task_collect_now(task_id=task_id)
+
+
+def workspace_reanalyze(workspace_id: int) -> int:
+    """Recompute mentions and citations of a workspace's history after its brands changed."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        return 0  # deleted since the job was queued
+    return reanalyze(workspace=workspace)

@@ -1,0 +1,26 @@
+"""Refreshing the model catalogue from the API's ``models`` endpoint (a job calls this)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from monitoring.aisa.client import AisaClient
+from monitoring.aisa.errors import AisaError
+from monitoring.pipeline.client import api_client
+from monitoring.services import catalog as catalog_services
+
+
+def model_catalog_refresh(*, client: AisaClient | None = None, family: str | None = None):
+    """Fetch the model list and store it; on failure keep the last good list and say why."""
+    family = family or settings.AISA_LLM_FAMILY
+    refresh = catalog_services.model_refresh_start(family=family)
+    own_client = client is None
+    client = client or api_client(family=family)
+    try:
+        models = client.models()
+    except AisaError as exc:
+        return catalog_services.model_refresh_finish(refresh=refresh, error=str(exc))
+    finally:
+        if own_client:
+            client.close()
+    return catalog_services.model_refresh_finish(refresh=refresh, models=models)

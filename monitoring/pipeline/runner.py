@@ -1,0 +1,66 @@
+"""The pipeline's runs as the jobs start them: the minute's work, a post now, a burst of polls.
+
+Each run opens one API client for its calls and closes it at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+
+from monitoring.models import Task
+from monitoring.pipeline import collecting, reconcile, schedules
+from monitoring.pipeline.client import api_client
+from monitoring.pipeline.posting import PostReport, tasks_post
+from monitoring.services.jobs import collect_burst_enqueue
+
+logger = logging.getLogger(__name__)
+
+#: How long one burst of quick polls may run (below the cluster's 120 s job timeout).
+BURST_SECONDS = 90
+
+
+def pipeline_tick() -> dict:
+    """Every minute: due monitors, posting, reconciling, collecting, expiring."""
+    report: dict = {"monitor_tasks": schedules.monitors_run_due()}
+    if not settings.AISA_API_KEY:
+        # Tasks wait as queued; /healthz reports the missing key to the admin.
+        logger.warning("No AISA_API_KEY: nothing is posted or collected until one is set.")
+        return {**report, "skipped": "no API key configured"}
+    with api_client() as client:
+        report["post"] = vars(_post(client))
+        report["reconcile"] = vars(reconcile.tasks_reconcile(client=client))
+        if "tasks_ready" in settings.AISA_COLLECT_MODES:
+            report["ready"] = vars(collecting.tasks_ready_collect(client=client))
+        report["collect"] = vars(collecting.tasks_collect(client=client))
+    report["expired"] = collecting.tasks_expire()
+    return report
+
+
+def pipeline_post() -> dict:
+    """Post queued tasks now (after "Send now"), then watch for their answers."""
+    with api_client() as client:
+        return vars(_post(client))
+
+
+def _post(client) -> PostReport:
+    report = tasks_post(client=client)
+    if report.posted and "poll" in settings.AISA_COLLECT_MODES:
+        collect_burst_enqueue()
+    return report
+
+
+def collect_burst() -> int:
+    """Poll quickly for a while after a post, so answers show up within seconds."""
+    with api_client() as client:
+        return collecting.tasks_collect_burst(client=client, seconds=BURST_SECONDS)
+
+
+def task_collect_now(*, task_id: int) -> None:
+    """Fetch one task's result (after a pingback said it is done)."""
+    task = Task.objects.filter(pk=task_id).first()
+    if task is None or not task.provider_task_id:
+        return
+    with api_client() as client:
+        collecting.task_collect(client=client, task=task)

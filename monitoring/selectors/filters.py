@@ -1,0 +1,63 @@
+"""The dashboard's filter values, shared by every region, the answer list and exports.
+
+Forms (``monitoring.forms.filters``) parse a query string into these; selectors read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django.utils import timezone
+
+DEFAULT_DAYS = 28
+MAX_DAYS = 3660
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Clean filter values; ``start``/``end`` are inclusive UTC dates."""
+
+    start: date
+    end: date
+    tag: int | None = None
+    prompt: int | None = None
+    monitor: int | None = None
+    model: str = ""
+    web: str = ""
+    own: int | None = None
+    # Drill-down only (the answer list and the answers export).
+    brand: int | None = None
+    mentioned: bool | None = None
+    domain: str = ""
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Filters:
+        """The period of equal length just before this one."""
+        return replace(
+            self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1)
+        )
+
+    def params(self, **overrides) -> dict[str, str]:
+        """Query parameters reproducing these filters (drill-down links add their own)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)} | overrides
+        out = {}
+        for key, value in values.items():
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                value = "1" if value else "0"
+            out[key] = value.isoformat() if isinstance(value, date) else str(value)
+        return out
+
+    def query(self, **overrides) -> str:
+        return urlencode(self.params(**overrides))
+
+
+def default_range(today: date | None = None) -> tuple[date, date]:
+    today = today or timezone.now().date()
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
