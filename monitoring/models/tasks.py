@@ -1,5 +1,7 @@
 """Tasks sent to the API and their history: every status or cost change is a row."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 
@@ -18,15 +20,82 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-FINAL_STATUSES = frozenset(
-    {
-        TaskStatus.COLLECTED,
-        TaskStatus.FAILED,
-        TaskStatus.EXPIRED,
-        TaskStatus.REJECTED,
-        TaskStatus.CANCELLED,
-    }
-)
+@dataclass(frozen=True)
+class StatusRule:
+    """What a status allows next, and what it says about the task."""
+
+    next: frozenset[str]
+    #: No more pipeline work is expected (an admin may still retry it).
+    final: bool = False
+    #: The task may have cost money: the budgets count it.
+    billed: bool = False
+    #: Posted and not answered yet: polled for its answer.
+    waiting: bool = False
+    #: Its post's outcome may be unknown: reconciling by tag resolves it.
+    reconcilable: bool = False
+
+
+S = TaskStatus
+#: Where a task is created (its first history row goes from here to ``queued``).
+NEW = ""
+
+#: The one table of the task's life. Every status change goes through
+#: ``services.history``, which refuses anything this table does not allow.
+TASK_STATES: dict[str, StatusRule] = {
+    NEW: StatusRule(next=frozenset({S.QUEUED})),
+    S.QUEUED: StatusRule(next=frozenset({S.POSTING, S.HELD, S.CANCELLED})),
+    S.HELD: StatusRule(next=frozenset({S.POSTING, S.CANCELLED})),
+    S.POSTING: StatusRule(
+        # A webhook can arrive before the post's answer is recorded: completed, collected.
+        next=frozenset(
+            {S.POSTED, S.UNKNOWN, S.QUEUED, S.FAILED, S.REJECTED, S.COMPLETED, S.COLLECTED}
+        ),
+        billed=True,
+        reconcilable=True,
+    ),
+    S.POSTED: StatusRule(
+        next=frozenset({S.COMPLETED, S.COLLECTED, S.FAILED, S.EXPIRED}), billed=True, waiting=True
+    ),
+    S.COMPLETED: StatusRule(
+        next=frozenset({S.COLLECTED, S.FAILED, S.EXPIRED}), billed=True, waiting=True
+    ),
+    S.UNKNOWN: StatusRule(
+        next=frozenset({S.POSTED, S.QUEUED, S.COMPLETED, S.COLLECTED, S.EXPIRED}),
+        billed=True,
+        reconcilable=True,
+    ),
+    S.COLLECTED: StatusRule(next=frozenset(), final=True, billed=True),
+    S.FAILED: StatusRule(next=frozenset({S.QUEUED}), final=True, billed=True),
+    # A late answer of an expired task is still taken (and was paid for).
+    S.EXPIRED: StatusRule(next=frozenset({S.COLLECTED, S.QUEUED}), final=True, billed=True),
+    S.REJECTED: StatusRule(next=frozenset({S.QUEUED}), final=True),
+    S.CANCELLED: StatusRule(next=frozenset({S.QUEUED}), final=True),
+}
+del S
+
+
+def statuses_into(to: str) -> frozenset[str]:
+    """The statuses from which a task may move to ``to``."""
+    return frozenset(s for s, rule in TASK_STATES.items() if to in rule.next)
+
+
+def _where(flag: str) -> frozenset[str]:
+    return frozenset(s for s, rule in TASK_STATES.items() if getattr(rule, flag))
+
+
+FINAL_STATUSES = _where("final")
+#: Statuses of tasks that may have cost money.
+BILLED_STATUSES = _where("billed")
+#: Posted, not answered yet: polled.
+WAITING_STATUSES = _where("waiting")
+RECONCILABLE_STATUSES = _where("reconcilable")
+#: Due for a post (claimed by one conditional UPDATE).
+POSTABLE_STATUSES = statuses_into(TaskStatus.POSTING)
+#: An answer arriving for a task in one of these is stored.
+COLLECTABLE_STATUSES = statuses_into(TaskStatus.COLLECTED)
+CANCELLABLE_STATUSES = statuses_into(TaskStatus.CANCELLED)
+#: What an admin may queue again: a final task the table lets go back to queued.
+RETRYABLE_STATUSES = FINAL_STATUSES & statuses_into(TaskStatus.QUEUED)
 
 
 class Task(models.Model):
@@ -87,6 +156,8 @@ class TaskEvent(models.Model):
     class Kind(models.TextChoices):
         STATUS = "status", "Status"
         COST = "cost", "Cost"
+        #: Something happened to the task that changed neither status nor cost.
+        NOTE = "note", "Note"
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True)

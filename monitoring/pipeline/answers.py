@@ -15,16 +15,6 @@ from monitoring.services.history import task_cost_record, task_transition
 
 logger = logging.getLogger(__name__)
 
-#: A webhook can arrive before the posting worker has recorded the post's answer (the task
-#: is still "posting"): the push proves the task exists, so its answer is taken then too.
-COLLECTABLE = (
-    TaskStatus.POSTING,
-    TaskStatus.POSTED,
-    TaskStatus.COMPLETED,
-    TaskStatus.UNKNOWN,
-    TaskStatus.EXPIRED,
-)
-
 
 def answer_store(
     *, task: Task, answer: ApiAnswer, api_call: ApiCall | None = None, via: str = "task_get"
@@ -36,7 +26,6 @@ def answer_store(
             if not task_transition(
                 task=task,
                 to=TaskStatus.COLLECTED,
-                allowed_from=COLLECTABLE,
                 api_call=api_call,
                 message=f"Answer collected via {via}.",
                 collected_at=now,

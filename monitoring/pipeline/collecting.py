@@ -13,12 +13,12 @@ from monitoring.aisa.client import AisaClient
 from monitoring.aisa.contract import TASK_EXPIRY_HOURS, Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.models import Task, TaskStatus
+from monitoring.models.tasks import WAITING_STATUSES
 from monitoring.pipeline.answers import answer_store
-from monitoring.services.history import task_transition
+from monitoring.services.history import task_transition, tasks_transition
 
 #: Poll intervals after each "not ready yet": quick at first, then patient.
 POLL_INTERVALS = [timedelta(seconds=s) for s in (3, 5, 10, 20, 40, 60, 120, 300, 600, 900)]
-WAITING = (TaskStatus.POSTED, TaskStatus.COMPLETED)
 
 
 @dataclass
@@ -40,7 +40,7 @@ def tasks_collect(*, client: AisaClient, limit: int = 200, now=None) -> CollectR
     now = now or timezone.now()
     report = CollectReport()
     due = Task.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), status__in=WAITING
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), status__in=WAITING_STATUSES
     ).exclude(provider_task_id="")
     for task in due.order_by("next_attempt_at", "id")[:limit]:
         try:
@@ -57,7 +57,7 @@ def tasks_collect_burst(*, client: AisaClient, seconds: float, pause: float = 1.
     collected, deadline = 0, time.monotonic() + seconds
     while time.monotonic() < deadline:
         collected += tasks_collect(client=client).collected
-        if not Task.objects.filter(status__in=WAITING).exists():
+        if not Task.objects.filter(status__in=WAITING_STATUSES).exists():
             break
         time.sleep(pause)
     return collected
@@ -87,7 +87,7 @@ def task_collect(*, client: AisaClient, task: Task, report: CollectReport | None
         task_transition(
             task=task,
             to=TaskStatus.FAILED,
-            allowed_from=WAITING,
+            allowed_from=WAITING_STATUSES,
             message=message,
             error_code=result.status_code,
             last_error_code=result.status_code,
@@ -103,7 +103,7 @@ def _poll_later(task: Task, message: str, code: int | None) -> None:
     fields = {"next_attempt_at": when, "polls": task.polls + 1}
     if message:
         fields.update(last_error_code=code, last_error_message=message[:2000])
-    Task.objects.filter(pk=task.pk, status__in=WAITING).update(**fields)
+    Task.objects.filter(pk=task.pk, status__in=WAITING_STATUSES).update(**fields)
 
 
 def tasks_ready_collect(*, client: AisaClient) -> CollectReport:
@@ -111,7 +111,7 @@ def tasks_ready_collect(*, client: AisaClient) -> CollectReport:
     report = CollectReport()
     ready = client.tasks_ready()
     ids = {item.id for item in ready}
-    for task in Task.objects.filter(provider_task_id__in=ids, status__in=WAITING):
+    for task in Task.objects.filter(provider_task_id__in=ids, status__in=WAITING_STATUSES):
         task_collect(client=client, task=task, report=report)
     return report
 
@@ -138,19 +138,17 @@ def tasks_expire(*, now=None) -> int:
     now = now or timezone.now()
     limit = now - timedelta(hours=TASK_EXPIRY_HOURS)
     stale = Task.objects.filter(
-        Q(status__in=WAITING, posted_at__lt=limit)
+        Q(status__in=WAITING_STATUSES, posted_at__lt=limit)
         | Q(status=TaskStatus.UNKNOWN, claimed_at__lt=limit)
     )
-    count = 0
-    for task in stale:
-        count += task_transition(
-            task=task,
-            to=TaskStatus.EXPIRED,
-            allowed_from=[*WAITING, TaskStatus.UNKNOWN],
-            message=(
-                f"Not completed within {TASK_EXPIRY_HOURS} hours: the provider fails such "
-                "tasks and refunds the prepayment."
-            ),
-            next_attempt_at=None,
-        )
-    return count
+    moved = tasks_transition(
+        task_ids=stale.values_list("id", flat=True),
+        to=TaskStatus.EXPIRED,
+        allowed_from=[*WAITING_STATUSES, TaskStatus.UNKNOWN],
+        message=(
+            f"Not completed within {TASK_EXPIRY_HOURS} hours: the provider fails such "
+            "tasks and refunds the prepayment."
+        ),
+        next_attempt_at=None,
+    )
+    return len(moved)

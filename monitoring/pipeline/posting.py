@@ -25,10 +25,11 @@ from monitoring.aisa.client import AisaClient
 from monitoring.aisa.contract import MAX_TASKS_PER_POST, Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.aisa.results import PostBatch, PostedTask
-from monitoring.models import ApiCall, PipelineHalt, Task, TaskEvent, TaskStatus
+from monitoring.models import ApiCall, PipelineHalt, Task, TaskStatus
+from monitoring.models.tasks import POSTABLE_STATUSES
 from monitoring.pipeline import ratelimit
 from monitoring.selectors import budget
-from monitoring.services.history import task_cost_record, task_transition
+from monitoring.services.history import task_cost_record, task_transition, tasks_transition
 
 #: Retryable failures wait base × 2^(attempt-1), with jitter, up to the cap.
 BACKOFF_BASE = timedelta(seconds=20)
@@ -98,7 +99,7 @@ def _reserve_slot() -> ApiCall | None:
 def _due(now: datetime):
     return Task.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        status__in=[TaskStatus.QUEUED, TaskStatus.HELD],
+        status__in=POSTABLE_STATUSES,
     )
 
 
@@ -125,23 +126,17 @@ def batch_claim(*, size: int, report: PostReport | None = None) -> list[Task]:
         chosen = _choose(due.filter(workspace_id__in=open_ids), size, global_left, per_workspace)
         if not chosen:
             return []
-        previous = dict(Task.objects.filter(pk__in=chosen).values_list("pk", "status"))
-        Task.objects.filter(pk__in=chosen, status__in=[TaskStatus.QUEUED, TaskStatus.HELD]).update(
-            status=TaskStatus.POSTING, claim_token=token, claimed_at=now
+        tasks_transition(
+            task_ids=chosen,
+            to=TaskStatus.POSTING,
+            message="Claimed for posting.",
+            claim_token=token,
+            claimed_at=now,
         )
         tasks = list(
             Task.objects.filter(claim_token=token, status=TaskStatus.POSTING).order_by(
                 "created_at", "id"
             )
-        )
-        TaskEvent.objects.bulk_create(
-            TaskEvent(
-                task=t,
-                status_from=previous[t.pk],
-                status_to=t.status,
-                message="Claimed for posting.",
-            )
-            for t in tasks
         )
     return tasks
 
@@ -165,15 +160,20 @@ HOLD_BATCH = 500
 
 
 def _hold(queued, per_workspace, report: PostReport) -> None:
-    for task in queued.order_by("created_at", "id")[:HOLD_BATCH]:
-        workspace_limited = per_workspace.get(task.workspace_id) == 0
-        if task_transition(
-            task=task,
-            to=TaskStatus.HELD,
-            allowed_from=[TaskStatus.QUEUED],
-            message=budget.held_message(workspace_limited=workspace_limited),
-        ):
-            report.held += 1
+    """Hold what the budgets do not allow now, each with the reason (one write per reason)."""
+    by_reason: dict[bool, list[int]] = {True: [], False: []}
+    rows = queued.order_by("created_at", "id").values_list("id", "workspace_id")[:HOLD_BATCH]
+    for pk, workspace_id in rows:
+        by_reason[per_workspace.get(workspace_id) == 0].append(pk)
+    for workspace_limited, ids in by_reason.items():
+        report.held += len(
+            tasks_transition(
+                task_ids=ids,
+                to=TaskStatus.HELD,
+                allowed_from=[TaskStatus.QUEUED],
+                message=budget.held_message(workspace_limited=workspace_limited),
+            )
+        )
 
 
 def batch_post(*, client: AisaClient, tasks: list[Task], call: ApiCall, report: PostReport) -> None:

@@ -22,7 +22,7 @@ from monitoring.aisa.contract import Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.models import Task, TaskStatus
 from monitoring.pipeline.posting import FIRST_POLL_AFTER
-from monitoring.services.history import task_cost_record, task_transition
+from monitoring.services.history import task_cost_record, task_transition, tasks_transition
 
 #: A task must have been unknown this long before "not listed" counts as absent: a request
 #: we gave up on may still be in flight at the gateway, or the provider may take a moment to
@@ -50,16 +50,14 @@ def claim_timeout() -> timedelta:
 
 def stale_claims_mark_unknown(*, now=None) -> int:
     now = now or timezone.now()
-    count = 0
     stale = Task.objects.filter(status=TaskStatus.POSTING, claimed_at__lt=now - claim_timeout())
-    for task in stale:
-        count += task_transition(
-            task=task,
-            to=TaskStatus.UNKNOWN,
-            allowed_from=[TaskStatus.POSTING],
-            message="The posting worker stopped mid-post; outcome unknown until reconciled.",
-        )
-    return count
+    moved = tasks_transition(
+        task_ids=stale.values_list("id", flat=True),
+        to=TaskStatus.UNKNOWN,
+        allowed_from=[TaskStatus.POSTING],
+        message="The posting worker stopped mid-post; outcome unknown until reconciled.",
+    )
+    return len(moved)
 
 
 def tasks_reconcile(*, client: AisaClient, now=None) -> ReconcileReport:

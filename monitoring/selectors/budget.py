@@ -14,20 +14,10 @@ from django.db.models import Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from monitoring.aisa.contract import TASK_PREPAYMENT_USD
-from monitoring.models import Task, TaskStatus, Workspace
+from monitoring.models import Task, Workspace
 from monitoring.models.money import money_field
+from monitoring.models.tasks import BILLED_STATUSES
 from monitoring.selectors.periods import day_start, month_start
-
-#: Statuses of tasks that may have cost money.
-BILLED_STATUSES = (
-    TaskStatus.POSTING,
-    TaskStatus.POSTED,
-    TaskStatus.COMPLETED,
-    TaskStatus.COLLECTED,
-    TaskStatus.UNKNOWN,
-    TaskStatus.FAILED,
-    TaskStatus.EXPIRED,
-)
 
 _MONEY = money_field()
 

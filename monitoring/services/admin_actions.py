@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring.models import PipelineHalt, Task, TaskEvent, TaskStatus
-from monitoring.services.history import task_transition
+from monitoring.models import PipelineHalt, Task, TaskStatus
+from monitoring.models.tasks import (
+    CANCELLABLE_STATUSES,
+    RECONCILABLE_STATUSES,
+    RETRYABLE_STATUSES,
+)
+from monitoring.services.history import task_note, task_transition, tasks_record_created
 from monitoring.services.jobs import post_enqueue, tick_enqueue
 from monitoring.services.tasks import tag_generate
 from monitoring.services.webhooks import webhook_fields
-
-RETRYABLE = (TaskStatus.FAILED, TaskStatus.REJECTED, TaskStatus.EXPIRED, TaskStatus.CANCELLED)
-CANCELLABLE = (TaskStatus.QUEUED, TaskStatus.HELD)
-RECONCILABLE = (TaskStatus.UNKNOWN, TaskStatus.POSTING)
 
 
 @dataclass
@@ -43,7 +44,7 @@ def task_retry(*, task: Task, user) -> Task | None:
     its costs and status, and a copy with a fresh tag is queued instead, so the totals count
     both payments and reconciling can never mistake the old provider task for the new post.
     """
-    if task.status not in RETRYABLE:
+    if task.status not in RETRYABLE_STATUSES:
         return None
     if task.provider_task_id or task.cost_prepaid is not None or task.money_spent is not None:
         return _retry_as_copy(task=task, user=user)
@@ -51,7 +52,7 @@ def task_retry(*, task: Task, user) -> Task | None:
         moved = task_transition(
             task=task,
             to=TaskStatus.QUEUED,
-            allowed_from=RETRYABLE,
+            allowed_from=RETRYABLE_STATUSES,
             message=f"Queued again {_by(user)}.",
             next_attempt_at=None,
             attempts=0,
@@ -83,17 +84,15 @@ def _retry_as_copy(*, task: Task, user) -> Task | None:
             status=TaskStatus.QUEUED,
             retry_of=task,
         )
-        TaskEvent.objects.create(
-            task=copy,
-            status_to=TaskStatus.QUEUED,
+        tasks_record_created(
+            tasks=[copy],
             message=(
                 f"Created {_by(user)} as a retry of task #{task.pk} ({task.tag}), which the API"
                 " had already created and billed; this post is billed again."
             ),
         )
-        TaskEvent.objects.create(
-            task_id=task.pk,
-            status_to=task.status,
+        task_note(
+            task=task,
             message=f"Retried {_by(user)} as task #{copy.pk}; this task keeps its costs.",
         )
         post_enqueue()
@@ -105,7 +104,7 @@ def task_cancel(*, task: Task, user) -> bool:
     return task_transition(
         task=task,
         to=TaskStatus.CANCELLED,
-        allowed_from=CANCELLABLE,
+        allowed_from=CANCELLABLE_STATUSES,
         message=f"Cancelled {_by(user)}.",
         next_attempt_at=None,
     )
@@ -123,7 +122,7 @@ def tasks_reconcile_enqueue(*, tasks: Iterable[Task]) -> int:
 
     The reconciling job writes the history rows of whatever it finds.
     """
-    count = sum(1 for task in tasks if task.status in RECONCILABLE)
+    count = sum(1 for task in tasks if task.status in RECONCILABLE_STATUSES)
     if count:
         tick_enqueue()
     return count

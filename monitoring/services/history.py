@@ -1,31 +1,57 @@
-"""Status and cost changes of tasks, each one a history row; nothing overwritten silently."""
+"""The one recorder of a task's history: every status change, cost change or note is a row.
+
+Status changes follow the table in ``models.tasks.TASK_STATES``: a move the table does not
+allow is refused, and each one that happens writes exactly one history row, in the same
+transaction as the change. Nothing is overwritten silently.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.db import transaction
 
 from monitoring.models import ApiCall, Task, TaskEvent
+from monitoring.models.tasks import NEW, TASK_STATES, TaskStatus, statuses_into
+
+#: History messages are cut to this length (API error texts can be long).
+MESSAGE_CHARS = 2000
+
+
+class TransitionError(ValueError):
+    """A caller asked for a move the state table does not allow (a programming error)."""
+
+
+def transition_sources(to: str, allowed_from: Iterable[str] | None = None) -> list[str]:
+    """The statuses a task may leave for ``to``: the table's, narrowed by ``allowed_from``."""
+    if to not in TASK_STATES or to == NEW:
+        raise TransitionError(f"Unknown target status {to!r}.")
+    sources = statuses_into(to)
+    if allowed_from is None:
+        return sorted(sources)
+    asked = set(allowed_from)
+    if not asked <= sources:
+        raise TransitionError(f"The table does not allow {sorted(asked - sources)} → {to}.")
+    return sorted(asked)
 
 
 def task_transition(
     *,
     task: Task,
     to: str,
-    allowed_from: Iterable[str],
+    allowed_from: Iterable[str] | None = None,
     message: str = "",
     error_code: int | None = None,
     api_call: ApiCall | None = None,
     **fields,
 ) -> bool:
-    """Move a task to ``to`` only if it is still in one of ``allowed_from``; log the change.
+    """Move a task to ``to`` only if it is still in an allowed status; log the change.
 
     The conditional UPDATE is what makes concurrent workers safe: whoever changes the row
-    first wins, the others see 0 rows and do nothing.
+    first wins, the others see 0 rows and do nothing (and write no history).
     """
-    allowed = list(allowed_from)
+    allowed = transition_sources(to, allowed_from)
     with transaction.atomic():
         updated = Task.objects.filter(pk=task.pk, status__in=allowed).update(status=to, **fields)
         if not updated:
@@ -34,7 +60,7 @@ def task_transition(
             task_id=task.pk,
             status_from=task.status if task.status in allowed else "",
             status_to=to,
-            message=message[:2000],
+            message=message[:MESSAGE_CHARS],
             error_code=error_code,
             api_call=api_call,
         )
@@ -42,6 +68,63 @@ def task_transition(
     for name, value in fields.items():
         setattr(task, name, value)
     return True
+
+
+def tasks_transition(
+    *,
+    task_ids: Iterable[int],
+    to: str,
+    allowed_from: Iterable[str] | None = None,
+    message: str = "",
+    api_call: ApiCall | None = None,
+    **fields,
+) -> list[int]:
+    """Move many tasks at once (one UPDATE, one insert of their history rows).
+
+    Returns the ids that moved; a task no longer in an allowed status is left alone. The
+    rows are locked first (PostgreSQL) or the transaction holds SQLite's write lock from
+    its start (``IMMEDIATE``), so no status can change between the read and the write.
+    """
+    allowed = transition_sources(to, allowed_from)
+    with transaction.atomic():
+        previous = dict(
+            Task.objects.select_for_update()
+            .filter(pk__in=list(task_ids), status__in=allowed)
+            .values_list("pk", "status")
+        )
+        if not previous:
+            return []
+        Task.objects.filter(pk__in=list(previous), status__in=allowed).update(status=to, **fields)
+        TaskEvent.objects.bulk_create(
+            TaskEvent(
+                task_id=pk,
+                status_from=status,
+                status_to=to,
+                message=message[:MESSAGE_CHARS],
+                api_call=api_call,
+            )
+            for pk, status in previous.items()
+        )
+    return sorted(previous)
+
+
+def tasks_record_created(*, tasks: Sequence[Task], message: str) -> None:
+    """The first history row of new tasks (created as queued)."""
+    TaskEvent.objects.bulk_create(
+        TaskEvent(task_id=task.pk, status_from=NEW, status_to=TaskStatus.QUEUED, message=message)
+        for task in tasks
+    )
+
+
+def task_note(*, task: Task, message: str, api_call: ApiCall | None = None) -> None:
+    """A history row for something that changed neither the status nor a cost."""
+    TaskEvent.objects.create(
+        task_id=task.pk,
+        kind=TaskEvent.Kind.NOTE,
+        status_to=task.status,
+        message=message[:MESSAGE_CHARS],
+        api_call=api_call,
+    )
 
 
 def task_cost_record(

@@ -10,7 +10,8 @@ import secrets
 
 from django.db import transaction
 
-from monitoring.models import Monitor, Prompt, Task, TaskEvent, TaskStatus, Workspace
+from monitoring.models import Monitor, Prompt, Task, TaskStatus, Workspace
+from monitoring.services.history import tasks_record_created
 from monitoring.services.jobs import post_enqueue
 from monitoring.services.webhooks import webhook_fields
 
@@ -52,12 +53,8 @@ def task_batch_create(
         Task.objects.bulk_create(tasks)
         saved = list(Task.objects.filter(tag__in=[t.tag for t in tasks]).only("id"))
         post_enqueue()
-        TaskEvent.objects.bulk_create(
-            TaskEvent(
-                task=t, status_to=TaskStatus.QUEUED, message="Created by the request builder."
-            )
-            for t in saved
-        )
+        origin = f"monitor “{monitor.name}”" if monitor else "the request builder"
+        tasks_record_created(tasks=saved, message=f"Created by {origin}.")
     return tasks
 
 
