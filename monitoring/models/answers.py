@@ -77,6 +77,11 @@ class Citation(models.Model):
     def __str__(self) -> str:
         return self.url
 
+    @property
+    def is_web(self) -> bool:
+        """Only web links become links: a "javascript:" URL from the API stays text."""
+        return self.url.lower().startswith(("http://", "https://"))
+
 
 class Mention(models.Model):
     """A tracked brand named in an answer: how often, where first, its rank, the spans."""

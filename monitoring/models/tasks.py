@@ -150,6 +150,9 @@ class Task(models.Model):
         return self.status in FINAL_STATUSES
 
 
+_STATUS_LABELS: dict[str, str] = dict(TaskStatus.choices)
+
+
 class TaskEvent(models.Model):
     """One change of a task's status or cost; the timeline on the task page."""
 
@@ -180,6 +183,14 @@ class TaskEvent(models.Model):
         if self.kind == self.Kind.COST:
             return f"{self.cost_field} = {self.amount}"
         return f"{self.status_from or '—'} → {self.status_to}"
+
+    @property
+    def from_label(self) -> str:
+        return _STATUS_LABELS.get(self.status_from, self.status_from)
+
+    @property
+    def to_label(self) -> str:
+        return _STATUS_LABELS.get(self.status_to, self.status_to)
 
 
 class ApiCall(models.Model):

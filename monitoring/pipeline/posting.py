@@ -29,6 +29,7 @@ from monitoring.models import ApiCall, PipelineHalt, Task, TaskStatus
 from monitoring.models.tasks import POSTABLE_STATUSES
 from monitoring.pipeline import ratelimit
 from monitoring.selectors import budget
+from monitoring.selectors.tasks import pipeline_halt_get
 from monitoring.services.history import task_cost_record, task_transition, tasks_transition
 
 #: Retryable failures wait base × 2^(attempt-1), with jitter, up to the cap.
@@ -53,10 +54,6 @@ class PostReport:
     errors: list[str] = field(default_factory=list)
 
 
-def halt_active() -> PipelineHalt | None:
-    return PipelineHalt.objects.filter(resolved_at__isnull=True).first()
-
-
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     """Exponential backoff with jitter; never shorter than the server's Retry-After."""
     delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
@@ -70,7 +67,7 @@ def tasks_post(*, client: AisaClient, max_calls: int = 20, batch_size: int = MAX
     """Post due queued tasks until none is left, the rate limit says wait, or a stop error."""
     report = PostReport()
     for _ in range(max_calls):
-        if halt_active():
+        if pipeline_halt_get():
             report.halted = True
             break
         call = _reserve_slot()
@@ -114,7 +111,7 @@ def batch_claim(*, size: int, report: PostReport | None = None) -> list[Task]:
         workspace_ids = sorted(set(due.values_list("workspace_id", flat=True).distinct()))
         if not workspace_ids:
             return []
-        global_left, per_workspace = budget.allowance(now=now, workspace_ids=workspace_ids)
+        global_left, per_workspace = budget.allowance_get(now=now, workspace_ids=workspace_ids)
         open_ids = [ws for ws in workspace_ids if per_workspace[ws] != 0]
         if global_left == 0:
             open_ids = []
@@ -279,7 +276,7 @@ def _failed(task, outcome: Outcome, code, message, call, report, retry_after=Non
             message,
             note="Posting stopped until an admin acts.",
         )
-        if not halt_active():
+        if not pipeline_halt_get():
             PipelineHalt.objects.create(reason=message, error_code=code)
         report.halted = True
     else:

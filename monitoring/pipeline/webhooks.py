@@ -29,7 +29,7 @@ class PayloadError(ValueError):
 
 def _task(token: str, provider_id: str, tag: str) -> Task | None:
     """The task a webhook is about, or None if the token, tag or id do not match."""
-    if not tag or not hmac.compare_digest(token, webhook_token(tag)):
+    if not tag or not hmac.compare_digest(token, webhook_token(tag=tag)):
         return None
     task = Task.objects.filter(tag=tag).first()
     if task is None or not provider_id:

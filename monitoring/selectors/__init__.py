@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from monitoring.models import Heartbeat, Membership, PipelineHalt, Workspace
+from monitoring.models import Heartbeat, Membership, Workspace
+from monitoring.selectors.tasks import pipeline_halt_get
 
 #: A worker that has not run its once-a-minute heartbeat for this long is reported missing.
 HEARTBEAT_STALE_AFTER = timedelta(minutes=3)
@@ -21,7 +22,7 @@ def membership_list(*, workspace: Workspace):
     )
 
 
-def cluster_status(*, name: str = "cluster") -> dict:
+def cluster_status_get(*, name: str = "cluster") -> dict:
     beat = Heartbeat.objects.filter(name=name).first()
     if beat is None:
         return {"seen": False, "last_seen": None, "age_seconds": None}
@@ -33,9 +34,9 @@ def cluster_status(*, name: str = "cluster") -> dict:
     }
 
 
-def api_status() -> dict:
+def api_status_get() -> dict:
     """Whether an API key is configured and whether posting is halted (an admin must act)."""
-    halt = PipelineHalt.objects.filter(resolved_at__isnull=True).first()
+    halt = pipeline_halt_get()
     return {
         "configured": bool(settings.AISA_API_KEY),
         "posting_halted": halt is not None,

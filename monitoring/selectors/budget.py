@@ -28,7 +28,7 @@ def _task_cost():
     return Greatest(prepaid, spent, output_field=_MONEY)
 
 
-def spend_since(*, since: datetime, workspace: Workspace | None = None) -> Decimal:
+def spend_get(*, since: datetime, workspace: Workspace | None = None) -> Decimal:
     tasks = Task.objects.filter(status__in=BILLED_STATUSES, claimed_at__gte=since)
     if workspace is not None:
         tasks = tasks.filter(workspace=workspace)
@@ -48,14 +48,14 @@ def tasks_affordable(*, remaining: Decimal | None) -> int | None:
     return max(0, int(remaining // TASK_PREPAYMENT_USD))
 
 
-def allowance(
+def allowance_get(
     *, now: datetime, workspace_ids: list[int]
 ) -> tuple[int | None, dict[int, int | None]]:
     """Tasks that may still be posted today overall, and this month per workspace."""
     cap = daily_cap()
     global_left = None
     if cap is not None:
-        global_left = tasks_affordable(remaining=cap - spend_since(since=day_start(now)))
+        global_left = tasks_affordable(remaining=cap - spend_get(since=day_start(now)))
     per_workspace: dict[int, int | None] = {}
     budgets = dict(
         Workspace.objects.filter(pk__in=workspace_ids).values_list("pk", "monthly_budget_usd")

@@ -57,7 +57,7 @@ class CostReport:
 
     @property
     def chart(self) -> dict:
-        return cost_chart(self.days)
+        return cost_chart(days=self.days)
 
 
 def cost_by_day(*, tasks: QuerySet[Task], start: date, end: date) -> list[dict]:
@@ -76,7 +76,7 @@ def cost_by_day(*, tasks: QuerySet[Task], start: date, end: date) -> list[dict]:
     return days
 
 
-def cost_chart(days: list[dict]) -> dict:
+def cost_chart(*, days: list[dict]) -> dict:
     """Data of a cost-per-day chart, amounts as exact decimal strings (never floats)."""
     return {
         "labels": [d["day"].isoformat() for d in days],
@@ -114,7 +114,7 @@ def month_spend(*, workspace: Workspace, now: datetime) -> MonthSpend:
     )["spent"]
     return MonthSpend(
         budget=workspace.monthly_budget_usd,
-        counted=usd(budget.spend_since(since=start, workspace=workspace)),
+        counted=usd(budget.spend_get(since=start, workspace=workspace)),
         spent=usd(spent),
     )
 

@@ -98,7 +98,7 @@ class TaskListPage:
         return [(value, label, self.counts.get(value, 0)) for value, label in TaskStatus.choices]
 
 
-def task_page(*, workspace: Workspace, filters: TaskFilters, page: str | int | None = 1):
+def task_page_get(*, workspace: Workspace, filters: TaskFilters, page: str | int | None = 1):
     """One page of the task list and the per-status counts beside it (constant queries)."""
     tasks = task_list(workspace=workspace, filters=filters)
     counts = task_status_counts(workspace=workspace, filters=filters)
@@ -118,8 +118,13 @@ class PipelineNotice:
     held_reason: str = ""
 
 
-def pipeline_notice(*, workspace: Workspace) -> PipelineNotice:
-    halt = PipelineHalt.objects.filter(resolved_at__isnull=True).first()
+def pipeline_halt_get() -> PipelineHalt | None:
+    """The halt stopping all posting until an admin resumes, if there is one."""
+    return PipelineHalt.objects.filter(resolved_at__isnull=True).first()
+
+
+def pipeline_notice_get(*, workspace: Workspace) -> PipelineNotice:
+    halt = pipeline_halt_get()
     held = Task.objects.filter(workspace=workspace, status=TaskStatus.HELD).count()
     reason = ""
     if held:
@@ -134,7 +139,7 @@ def pipeline_notice(*, workspace: Workspace) -> PipelineNotice:
     return PipelineNotice(halt=halt, held_count=held, held_reason=reason)
 
 
-def monitor_choices(*, workspace: Workspace) -> QuerySet[Monitor]:
+def monitor_list(*, workspace: Workspace) -> QuerySet[Monitor]:
     return Monitor.objects.filter(workspace=workspace).only("id", "name").order_by("name")
 
 
@@ -159,7 +164,7 @@ class TaskDetail:
         return json.dumps(self.task.request_body, indent=2, ensure_ascii=False, sort_keys=True)
 
 
-def task_detail(*, workspace: Workspace, task_id: int) -> TaskDetail | None:
+def task_detail_get(*, workspace: Workspace, task_id: int) -> TaskDetail | None:
     """A task with its timeline (and the API call behind each change), answer and citations."""
     task = (
         Task.objects.filter(workspace=workspace, pk=task_id)
@@ -171,18 +176,11 @@ def task_detail(*, workspace: Workspace, task_id: int) -> TaskDetail | None:
         return None
     answer = Answer.objects.filter(task=task).prefetch_related("citations").first()
     citations = list(answer.citations.all()) if answer else []
-    labels = dict(TaskStatus.choices)
     events = list(task.events.all())
-    for event in events:
-        event.from_label = labels.get(event.status_from, event.status_from)
-        event.to_label = labels.get(event.status_to, event.status_to)
-    for citation in citations:
-        # Only web links become links: a "javascript:" URL from the API stays text.
-        citation.is_web = citation.url.lower().startswith(("http://", "https://"))
     return TaskDetail(task=task, events=events, answer=answer, citations=citations)
 
 
-def task_average_cost(*, workspace: Workspace) -> Decimal | None:
+def task_cost_average(*, workspace: Workspace) -> Decimal | None:
     """Mean reported cost of the workspace's recent collected tasks; None without history."""
     since = timezone.now() - COST_HISTORY_WINDOW
     value = Task.objects.filter(

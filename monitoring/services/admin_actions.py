@@ -80,7 +80,7 @@ def _retry_as_copy(*, task: Task, user) -> Task | None:
             monitor_id=task.monitor_id,
             tag=tag,
             sample=task.sample,
-            request_body={**body, "tag": tag, **webhook_fields(tag)},
+            request_body={**body, "tag": tag, **webhook_fields(tag=tag)},
             status=TaskStatus.QUEUED,
             retry_of=task,
         )

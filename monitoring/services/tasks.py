@@ -45,7 +45,7 @@ def task_batch_create(
                         request_body=prompt.task_body(
                             request_settings=request_settings,
                             tag=tag,
-                            extra=webhook_fields(tag),
+                            extra=webhook_fields(tag=tag),
                         ),
                         status=TaskStatus.QUEUED,
                     )

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from monitoring.access import workspace_access
 from monitoring.forms.builder import RequestBuilderForm
+from monitoring.forms.monitors import schedule_error
 from monitoring.selectors import catalog
 from monitoring.selectors import tasks as task_selectors
 from monitoring.services import catalog as catalog_services
@@ -27,7 +28,7 @@ def _form(request, membership):
 
 
 def _context(form, membership):
-    average = task_selectors.task_average_cost(workspace=membership.workspace)
+    average = task_selectors.task_cost_average(workspace=membership.workspace)
     bodies = [{**t, **_per_task_fields()} for t in form.tasks[:PREVIEW_LIMIT]]
     return {
         "membership": membership,
@@ -44,8 +45,8 @@ def _context(form, membership):
 def _per_task_fields() -> dict:
     """What each task gets when sent: its tag, and webhook URLs carrying its own secret."""
     tag = "(unique per task, set when sent)"
-    hooks = webhook_fields("preview")
-    token = webhook_token("preview")
+    hooks = webhook_fields(tag="preview")
+    token = webhook_token(tag="preview")
     return {
         "tag": tag,
         **{k: v.replace(token, "(per-task secret)") for k, v in hooks.items()},
@@ -120,12 +121,8 @@ def _save_monitor(request, form, membership):
 def _monitor_error(name, schedule, cron):
     if not name:
         return ("monitor_name", "Name the monitor to save it.")
-    if schedule == "cron":
-        from croniter import croniter
-
-        if not cron or not croniter.is_valid(cron):
-            return ("cron", "Enter a valid cron expression, e.g. '0 9 * * 1' for Mondays at 09:00.")
-    return None
+    error = schedule_error(schedule, cron)
+    return ("cron", error) if error else None
 
 
 @require_POST

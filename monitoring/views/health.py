@@ -17,8 +17,8 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         database = {"ok": True}
-        cluster = selectors.cluster_status()
-        api = selectors.api_status()
+        cluster = selectors.cluster_status_get()
+        api = selectors.api_status_get()
     except DatabaseError as exc:
         database = {"ok": False, "error": exc.__class__.__name__}
         cluster, api = {"seen": None}, {"configured": None, "posting_halted": None}

@@ -19,7 +19,7 @@ from monitoring.selectors import tasks as task_selectors
 def task_list(request, workspace_id: int):
     membership = workspace_access(request, workspace_id)
     filters = TaskFilterForm(request.GET).filters()
-    listing = task_selectors.task_page(
+    listing = task_selectors.task_page_get(
         workspace=membership.workspace, filters=filters, page=request.GET.get("page")
     )
     context = {
@@ -31,8 +31,8 @@ def task_list(request, workspace_id: int):
     }
     if request.htmx:
         return render(request, "monitoring/tasks/_results.html", context)
-    context["monitors"] = task_selectors.monitor_choices(workspace=membership.workspace)
-    context["notice"] = task_selectors.pipeline_notice(workspace=membership.workspace)
+    context["monitors"] = task_selectors.monitor_list(workspace=membership.workspace)
+    context["notice"] = task_selectors.pipeline_notice_get(workspace=membership.workspace)
     return render(request, "monitoring/tasks/list.html", context)
 
 
@@ -50,7 +50,7 @@ def task_status(request, workspace_id: int, task_id: int):
 @require_GET
 def task_detail(request, workspace_id: int, task_id: int):
     membership = workspace_access(request, workspace_id)
-    detail = task_selectors.task_detail(workspace=membership.workspace, task_id=task_id)
+    detail = task_selectors.task_detail_get(workspace=membership.workspace, task_id=task_id)
     if detail is None:
         raise Http404("No such task.")
     context = {"membership": membership, "detail": detail, "task": detail.task}

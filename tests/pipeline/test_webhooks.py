@@ -76,7 +76,7 @@ def posted(api, sandbox, queue, hooks):
         timeout=5,
     ).json()
     Task.objects.update(status=TaskStatus.POSTED)  # pretend it was not collected yet
-    token = webhook_token(task.tag)
+    token = webhook_token(tag=task.tag)
     query = {"id": task.provider_task_id, "tag": task.tag}
     return task, base, token, query, envelope
 
@@ -104,8 +104,8 @@ def test_it_ignores_forged_and_unknown_calls(posted):
     task, base, _, query, envelope = posted
     payload = gzip.compress(json.dumps(envelope).encode())
     forged = _postback(base, "0" * 40, query, payload)
-    other_tag = _postback(base, webhook_token("t-other"), {**query, "tag": "t-other"}, payload)
-    wrong_id = _postback(base, webhook_token(task.tag), {**query, "id": "nope"}, payload)
+    other_tag = _postback(base, webhook_token(tag="t-other"), {**query, "tag": "t-other"}, payload)
+    wrong_id = _postback(base, webhook_token(tag=task.tag), {**query, "id": "nope"}, payload)
     ping = requests.get(f"{base}/hooks/pingback/{'0' * 40}/", params=query, timeout=5)
     assert {r.status_code for r in (forged, other_tag, wrong_id, ping)} == {200}
     assert Answer.objects.count() == 0
@@ -146,7 +146,7 @@ def test_it_takes_a_push_that_beats_the_posting_worker(queue, pipeline_settings)
 
     first, second = queue(2)
     batch_claim(size=10)  # both are "posting": the worker is still waiting for the response
-    token = webhook_token(first.tag)
+    token = webhook_token(tag=first.tag)
     result = postback_receive(
         token=token, provider_id="p-1", tag=first.tag, envelope=_envelope("p-1", "HubSpot.")
     )
@@ -154,8 +154,8 @@ def test_it_takes_a_push_that_beats_the_posting_worker(queue, pipeline_settings)
     first.refresh_from_db()
     assert (first.status, first.provider_task_id) == (TaskStatus.COLLECTED, "p-1")
     assert first.answer.text == "HubSpot."
-    assert pingback_receive(token=webhook_token(second.tag), provider_id="p-2", tag=second.tag) in (
-        "completed",
-    )
+    assert pingback_receive(
+        token=webhook_token(tag=second.tag), provider_id="p-2", tag=second.tag
+    ) in ("completed",)
     second.refresh_from_db()
     assert (second.status, second.provider_task_id) == (TaskStatus.COMPLETED, "p-2")

@@ -33,10 +33,10 @@ from monitoring.selectors.dashboard.tables import (
     TOP_FAN_OUT,
     TOP_UNTRACKED,
     UNTRACKED_MIN_ANSWERS,
+    domain_top,
     fan_out_top,
-    prompt_table,
-    top_domains,
-    untracked_suggestions,
+    prompt_table_get,
+    untracked_list,
 )
 from monitoring.selectors.dashboard.trends import trend_get
 from monitoring.selectors.periods import BucketStart
@@ -64,9 +64,9 @@ __all__ = [
     "mention_scope",
     "overview_get",
     "period_counts_get",
-    "prompt_table",
+    "prompt_table_get",
     "task_scope",
-    "top_domains",
+    "domain_top",
     "trend_get",
-    "untracked_suggestions",
+    "untracked_list",
 ]

@@ -9,10 +9,10 @@ from monitoring.selectors.dashboard.overview import (
     period_counts_get,
 )
 from monitoring.selectors.dashboard.tables import (
+    domain_top,
     fan_out_top,
-    prompt_table,
-    top_domains,
-    untracked_suggestions,
+    prompt_table_get,
+    untracked_list,
 )
 from monitoring.selectors.dashboard.trends import trend_get
 from monitoring.selectors.filters import Filters
@@ -26,20 +26,20 @@ def dashboard_get(*, workspace: Workspace, filters: Filters) -> dict:
     counts = period_counts_get(workspace=workspace, filters=filters)
     overview = overview_get(workspace=workspace, filters=filters, brands=brands, counts=counts)
     own = overview.own.brand if overview.own else None
-    prompts = prompt_table(workspace=workspace, filters=filters, own=own, brands=brands)
+    prompts = prompt_table_get(workspace=workspace, filters=filters, own=own, brands=brands)
     return {
         "overview": overview,
         "brands": brands,
         "brand_by_id": {b.pk: b for b in brands},
         "trend": trend_get(workspace=workspace, filters=filters, brands=brands, counts=counts),
-        "domains": top_domains(
+        "domains": domain_top(
             workspace=workspace,
             filters=filters,
             n=overview.answers.n,
             total_citations=overview.total_citations,
         ),
         "fan_out": fan_out_top(workspace=workspace, filters=filters),
-        "untracked": untracked_suggestions(workspace=workspace, filters=filters, brands=brands),
+        "untracked": untracked_list(workspace=workspace, filters=filters, brands=brands),
         "prompts": prompts[:PROMPT_ROWS],
         "prompt_count": len(prompts),
     }

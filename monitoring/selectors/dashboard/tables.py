@@ -16,7 +16,7 @@ UNTRACKED_MIN_ANSWERS = 2
 TOP_UNTRACKED = 15
 
 
-def top_domains(
+def domain_top(
     *, workspace: Workspace, filters: Filters, n: int, total_citations: int
 ) -> list[dict]:
     """Most cited domains with citation share and domain coverage (one query)."""
@@ -66,9 +66,7 @@ def fan_out_top(*, workspace: Workspace, filters: Filters) -> list[dict]:
     return [{"query": q, "count": c, "answers": a} for q, c, a in rows]
 
 
-def untracked_suggestions(
-    *, workspace: Workspace, filters: Filters, brands: list[Brand]
-) -> list[dict]:
+def untracked_list(*, workspace: Workspace, filters: Filters, brands: list[Brand]) -> list[dict]:
     """Names nobody tracks that recur in at least two answers: candidate competitors."""
     scope = answer_scope(workspace=workspace, filters=filters)
     tracked = {b.name.lower() for b in brands}
@@ -85,7 +83,7 @@ def untracked_suggestions(
     ][:TOP_UNTRACKED]
 
 
-def prompt_table(
+def prompt_table_get(
     *, workspace: Workspace, filters: Filters, own: Brand | None, brands: list[Brand]
 ) -> list[dict]:
     """Per prompt: own visibility (k/n, interval), weak answers, and who wins it instead."""

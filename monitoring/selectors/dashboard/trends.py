@@ -56,7 +56,7 @@ def trend_get(
         "visibility": visibility,
         "sov": sov,
         "cost": cost_chart(
-            cost_by_day(
+            days=cost_by_day(
                 tasks=task_scope(workspace=workspace, filters=filters),
                 start=filters.start,
                 end=filters.end,
