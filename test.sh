@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need, then run lint and the whole test suite (SQLite by default;
+# Install what the tests need, then lint (ruff), the import contracts, mypy and the whole test suite (SQLite by default;
 # set DATABASE_URL and REDIS_URL to run it on PostgreSQL and Redis). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,4 +23,7 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# The layers run one way (contracts in pyproject.toml) and the core packages type-check.
+.venv/bin/lint-imports --no-cache
+.venv/bin/mypy
 .venv/bin/pytest "$@"

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 
-from monitoring.models import Heartbeat, Membership, Role, Workspace
+from monitoring.models import Heartbeat, Workspace
 
 CLUSTER_HEARTBEAT = "cluster"
-
-
-def workspace_create(*, name: str, owner) -> Workspace:
-    with transaction.atomic():
-        workspace = Workspace.objects.create(name=name)
-        Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
-    return workspace
 
 
 def workspace_rename(*, workspace: Workspace, name: str) -> Workspace:
