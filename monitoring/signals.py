@@ -3,6 +3,13 @@
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
+#: (name, job, minutes between runs; None = hourly). Jobs are the paths in ``monitoring.jobs``.
+SCHEDULES = [
+    ("models_refresh", "monitoring.jobs.models_refresh", None),
+    ("pipeline_tick", "monitoring.jobs.pipeline_tick", 1),
+    ("heartbeat", "monitoring.jobs.heartbeat", 1),
+]
+
 
 @receiver(post_migrate)
 def ensure_schedules(sender, **kwargs) -> None:
@@ -10,29 +17,9 @@ def ensure_schedules(sender, **kwargs) -> None:
         return
     from django_q.models import Schedule
 
-    Schedule.objects.update_or_create(
-        name="models_refresh",
-        defaults={
-            "func": "monitoring.jobs.models_refresh",
-            "schedule_type": Schedule.HOURLY,
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.update_or_create(
-        name="pipeline_tick",
-        defaults={
-            "func": "monitoring.jobs.pipeline_tick",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.update_or_create(
-        name="heartbeat",
-        defaults={
-            "func": "monitoring.jobs.heartbeat",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    for name, func, minutes in SCHEDULES:
+        kind = Schedule.HOURLY if minutes is None else Schedule.MINUTES
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={"func": func, "schedule_type": kind, "minutes": minutes, "repeats": -1},
+        )

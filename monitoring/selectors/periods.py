@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import DateField, Func
+from django.db.models import DateField, Func, QuerySet
 
 
 def day_start(day: date) -> datetime:
@@ -12,6 +12,15 @@ def day_start(day: date) -> datetime:
     if isinstance(day, datetime):
         day = day.astimezone(UTC).date()
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def created_between(rows: QuerySet, *, start: date | None, end: date | None) -> QuerySet:
+    """Rows created on the UTC days from ``start`` to ``end``, both included (None: open)."""
+    if start:
+        rows = rows.filter(created_at__gte=day_start(start))
+    if end:
+        rows = rows.filter(created_at__lt=day_start(end + timedelta(days=1)))
+    return rows
 
 
 def month_start(now: datetime) -> datetime:

@@ -21,7 +21,7 @@ from monitoring.models import (
     Workspace,
 )
 from monitoring.models.money import usd
-from monitoring.selectors.periods import day_start
+from monitoring.selectors.periods import created_between
 
 #: How far back the builder looks to estimate the real cost of a task.
 COST_HISTORY_WINDOW = timedelta(days=30)
@@ -60,10 +60,8 @@ def _filtered(tasks: QuerySet[Task], filters: TaskFilters, *, with_status: bool 
         tasks = tasks.filter(prompt_id=filters.prompt_id)
     if filters.monitor_id:
         tasks = tasks.filter(monitor_id=filters.monitor_id)
-    if filters.created_from:
-        tasks = tasks.filter(created_at__gte=day_start(filters.created_from))
-    if filters.created_to:  # inclusive: the whole "to" day
-        tasks = tasks.filter(created_at__lt=day_start(filters.created_to + timedelta(days=1)))
+    # Inclusive: the whole "to" day.
+    tasks = created_between(tasks, start=filters.created_from, end=filters.created_to)
     return tasks
 
 

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from monitoring.models import Answer, Citation, Mention, Task, Workspace
 from monitoring.selectors.filters import Filters
-from monitoring.selectors.periods import day_start
+from monitoring.selectors.periods import created_between, day_start
 
 
 def answer_q(
@@ -80,10 +80,8 @@ def answer_drill_scope(*, workspace: Workspace, filters: Filters) -> QuerySet:
 def task_scope(*, workspace: Workspace, filters: Filters) -> QuerySet:
     """Tasks created in the period under the same filters (model and web search read from
     the request body, since failed tasks have no answer)."""
-    tasks = Task.objects.filter(
-        workspace=workspace,
-        created_at__gte=day_start(filters.start),
-        created_at__lt=day_start(filters.end + timedelta(days=1)),
+    tasks = created_between(
+        Task.objects.filter(workspace=workspace), start=filters.start, end=filters.end
     )
     if filters.tag:
         tasks = tasks.filter(prompt__tags=filters.tag)
