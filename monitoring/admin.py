@@ -1,6 +1,15 @@
 from django.contrib import admin, messages
 from django.db.models import Count
 
+from monitoring.forms.admin import (
+    BrandAdminForm,
+    BrandAliasAdminForm,
+    BrandAliasFormSet,
+    BrandDomainAdminForm,
+    BrandDomainFormSet,
+    MonitorAdminForm,
+    PromptAdminForm,
+)
 from monitoring.models import (
     Answer,
     ApiCall,
@@ -23,6 +32,23 @@ from monitoring.models import (
     Workspace,
 )
 from monitoring.services import admin_actions
+from monitoring.services import brands as brand_services
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown beside their parent and never edited there (history, analysis results).
+
+    No adding, no deleting, and every field a subclass lists in ``fields`` is read-only.
+    """
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.fields] if self.fields else super().get_readonly_fields(request, obj)
 
 
 class MembershipInline(admin.TabularInline):
@@ -97,18 +123,16 @@ class ModelRefreshAdmin(admin.ModelAdmin):
     readonly_fields = ["family", "started_at", "finished_at", "ok", "model_count", "error"]
 
 
-class MonitorRunInline(admin.TabularInline):
-    model = MonitorRun
-    extra = 0
-    can_delete = False
-    readonly_fields = ["slot", "task_count", "created_at"]
+class MonitorRunInline(ReadOnlyInline):
+    """Runs are made by the scheduler, once per slot."""
 
-    def has_add_permission(self, request, obj=None):
-        return False  # runs are made by the scheduler, once per slot
+    model = MonitorRun
+    fields = ["slot", "task_count", "created_at"]
 
 
 @admin.register(Monitor)
 class MonitorAdmin(admin.ModelAdmin):
+    form = MonitorAdminForm  # settings judged by the contract, the cron as the builder does
     inlines = [MonitorRunInline]
     list_display = ["name", "workspace", "schedule", "samples_per_run", "is_active", "created_at"]
     list_filter = ["schedule", "is_active", "workspace"]
@@ -117,29 +141,22 @@ class MonitorAdmin(admin.ModelAdmin):
     filter_horizontal = ["prompts"]
 
 
-class _ReadOnlyEventInline(admin.TabularInline):
-    """History rows, shown and never edited: the pipeline alone writes them."""
+#: A task's history rows, shown and never edited: the pipeline alone writes them.
+EVENT_FIELDS = [
+    "at",
+    "kind",
+    "status_from",
+    "status_to",
+    "cost_field",
+    "amount",
+    "error_code",
+    "message",
+]
 
+
+class TaskEventInline(ReadOnlyInline):
     model = TaskEvent
-    extra = 0
-    can_delete = False
-    EVENT_FIELDS = [
-        "at",
-        "kind",
-        "status_from",
-        "status_to",
-        "cost_field",
-        "amount",
-        "error_code",
-        "message",
-    ]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-class TaskEventInline(_ReadOnlyEventInline):
-    fields = readonly_fields = [*_ReadOnlyEventInline.EVENT_FIELDS, "api_call"]
+    fields = [*EVENT_FIELDS, "api_call"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("api_call")
@@ -293,10 +310,11 @@ class TaskEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
 
-class ApiCallEventInline(_ReadOnlyEventInline):
+class ApiCallEventInline(ReadOnlyInline):
+    model = TaskEvent
     fk_name = "api_call"
     verbose_name_plural = "Task changes caused by this call"
-    fields = readonly_fields = ["task", *_ReadOnlyEventInline.EVENT_FIELDS]
+    fields = ["task", *EVENT_FIELDS]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("task")
@@ -320,24 +338,14 @@ class ApiCallAdmin(ReadOnlyAdmin):
     inlines = [ApiCallEventInline]
 
 
-class CitationInline(admin.TabularInline):
+class CitationInline(ReadOnlyInline):
     model = Citation
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = ["position", "url", "title", "domain", "brand"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["position", "url", "title", "domain", "brand"]
 
 
-class MentionInline(admin.TabularInline):
+class MentionInline(ReadOnlyInline):
     model = Mention
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = ["brand", "count", "rank", "first_offset"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["brand", "count", "rank", "first_offset"]
 
 
 @admin.register(Answer)
@@ -382,11 +390,15 @@ class AnswerAdmin(ReadOnlyAdmin):
 
 class BrandAliasInline(admin.TabularInline):
     model = BrandAlias
+    form = BrandAliasAdminForm  # no other brand's name or alias, none twice
+    formset = BrandAliasFormSet
     extra = 1
 
 
 class BrandDomainInline(admin.TabularInline):
     model = BrandDomain
+    form = BrandDomainAdminForm  # normalised as the analysis does, none twice
+    formset = BrandDomainFormSet
     extra = 1
 
 
@@ -398,10 +410,29 @@ class BrandAdmin(admin.ModelAdmin):
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace"]
     readonly_fields = ["created_at", "updated_at"]
+    form = BrandAdminForm
     inlines = [BrandAliasInline, BrandDomainInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("aliases", "domains")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a brand would leave its mentions in the old workspace's answers.
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "workspace"] if obj is not None else fields
+
+    # Every change of a brand, its aliases or its domains re-analyses the workspace's answers
+    # (after the admin's transaction commits), as the brands page does.
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        brand_services.brand_admin_saved(brand=form.instance)
+
+    def delete_model(self, request, obj):
+        brand_services.brand_delete(brand=obj)
+
+    def delete_queryset(self, request, queryset):
+        brand_services.brands_delete(brands=queryset)
 
     @admin.display(description="Aliases")
     def alias_list(self, obj) -> str:
@@ -430,6 +461,7 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(Prompt)
 class PromptAdmin(admin.ModelAdmin):
+    form = PromptAdminForm  # text, system message and chain judged by the contract
     list_display = ["__str__", "workspace", "tag_list", "is_active", "created_at"]
     list_filter = ["is_active", "tags", "workspace"]
     search_fields = ["text", "system_message", "tags__name"]

@@ -3,6 +3,17 @@
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
+
+from monitoring.admin import (
+    ApiCallEventInline,
+    CitationInline,
+    MentionInline,
+    MonitorRunInline,
+    ReadOnlyInline,
+    TaskEventInline,
+)
+from monitoring.models import Answer, ApiCall, Monitor, MonitorRun, Task
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +42,35 @@ def test_it_registers_every_monitoring_model():
     # Shown as inlines of their parents instead (or internal, like the rate-limit lock rows).
     inline_only = {"ratewindow", "mention", "citation", "brandalias", "branddomain", "monitorrun"}
     assert missing <= inline_only, missing
+
+
+@pytest.mark.parametrize(
+    ("inline", "parent"),
+    [
+        (TaskEventInline, Task),
+        (ApiCallEventInline, ApiCall),
+        (MonitorRunInline, Monitor),
+        (CitationInline, Answer),
+        (MentionInline, Answer),
+    ],
+)
+def test_it_makes_every_history_inline_read_only(rf, admin_user, inline, parent):
+    assert issubclass(inline, ReadOnlyInline)
+    request = rf.get("/")
+    request.user = admin_user
+    instance = inline(parent, admin.site)
+    assert instance.get_readonly_fields(request) == list(inline.fields)
+    assert (instance.extra, instance.can_delete) == (0, False)
+    assert not instance.has_add_permission(request)
+
+
+def test_it_shows_a_monitors_runs_read_only(admin_client, workspace):
+    monitor = Monitor.objects.create(workspace=workspace, name="Weekly")
+    MonitorRun.objects.create(monitor=monitor, slot=timezone.now(), task_count=3)
+    page = admin_client.get(reverse("admin:monitoring_monitor_change", args=[monitor.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="runs-TOTAL_FORMS" value="1"' in html
+    for field in ("slot", "task_count", "created_at", "DELETE"):
+        assert f'name="runs-0-{field}"' not in html  # shown, never an input
+    assert 'name="runs-MAX_NUM_FORMS" value="0"' in html  # no "Add another"

@@ -1,9 +1,11 @@
 """The brands page: own brand and competitors, edited in place with htmx."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from monitoring.forms.brands import normalize_domain
+from monitoring.analysis import normalize_domain
+from monitoring.forms.brands import BrandForm, clean_domain
 from monitoring.models import Brand, BrandAlias, BrandDomain
 
 pytestmark = pytest.mark.django_db
@@ -108,24 +110,53 @@ def test_it_rejects_an_alias_that_is_another_brands_name(editor_client, workspac
     assert not Brand.objects.filter(name__in=["HubSpot", "Zoho CRM"]).exists()
 
 
+def _form_domains(workspace, raw):
+    form = BrandForm({"name": "Acme", "kind": "own", "domains": raw}, workspace=workspace)
+    return form.cleaned_data["domains"] if form.is_valid() else form.errors
+
+
 @pytest.mark.parametrize(
     ("raw", "domain"),
     [
         ("Example.com", "example.com"),
+        ("https://www.Example.com/pricing", "example.com"),
         ("https://www.example.com/pricing?x=1", "example.com"),
+        ("m.example.com", "example.com"),
+        ("HTTPS://user@M.Example.com:443/x", "example.com"),
         ("http://shop.example.co.uk:8080/", "shop.example.co.uk"),
         ("www.example.io.", "example.io"),
         ("bücher.de", "xn--bcher-kva.de"),
     ],
 )
-def test_it_normalizes_domains(raw, domain):
-    assert normalize_domain(raw) == domain
+def test_it_normalizes_domains_as_the_analysis_does(workspace, raw, domain):
+    assert _form_domains(workspace, raw) == [domain]
+    assert normalize_domain(raw) == domain  # the key citations are grouped by: one spelling
 
 
-@pytest.mark.parametrize("raw", ["localhost", "not a domain", "exa_mple.com", "-x.com", "x.c0m"])
-def test_it_refuses_what_is_not_a_domain(raw):
-    with pytest.raises(ValueError):
-        normalize_domain(raw)
+def test_it_keeps_one_of_two_spellings_of_a_domain(workspace):
+    raw = "example.com, https://m.example.com/app, www.example.com"
+    assert _form_domains(workspace, raw) == ["example.com"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "localhost",  # a single label
+        "not a domain",
+        "exa_mple.com",  # the analysis reads it; no registrable name has an underscore
+        "-x.com",
+        "x.c0m",
+        "mailto:sales@example.com",
+        "192.168.0.1",  # an IP address: the analysis keeps it, a brand cannot own it
+        "http://[2001:db8::1]/",
+        ".".join(["a" * 50] * 5) + ".com",  # a valid host, longer than the column
+    ],
+)
+def test_it_refuses_what_is_not_a_registrable_domain(workspace, raw):
+    errors = _form_domains(workspace, raw)
+    assert "Not a web domain" in errors["domains"][0]
+    with pytest.raises(ValidationError):
+        clean_domain(raw)
 
 
 def test_it_explains_invalid_domains_beside_the_field(editor_client, workspace):

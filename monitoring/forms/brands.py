@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from django import forms
+from django.db.models import QuerySet
 
+from monitoring.analysis import normalize_domain
 from monitoring.models import Brand, BrandAlias, BrandDomain, BrandKind, Workspace
 
 NAME_MAX = Brand._meta.get_field("name").max_length
 ALIAS_MAX = BrandAlias._meta.get_field("name").max_length
 DOMAIN_MAX = BrandDomain._meta.get_field("domain").max_length
 
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
+#: A host name label (the analysis also accepts "_", which no registrable name has).
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
 def split_list(text: str) -> list[str]:
@@ -28,25 +30,72 @@ def split_list(text: str) -> list[str]:
     return items
 
 
-def normalize_domain(text: str) -> str:
-    """``https://www.Example.com/pricing`` → ``example.com``; ValueError when not a domain."""
-    domain = _SCHEME.sub("", text.strip().lower())
-    domain = re.split(r"[/?#]", domain, maxsplit=1)[0]
-    domain = domain.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
-    domain = domain.removeprefix("www.")
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise ValueError(text) from exc
-    labels = domain.split(".")
-    if (
-        len(domain) > DOMAIN_MAX
-        or len(labels) < 2
-        or not all(_LABEL.match(label) for label in labels)
-        or not _TLD.match(labels[-1])
-    ):
-        raise ValueError(text)
+def clean_domain(text: str) -> str:
+    """``https://m.Example.com/pricing`` → ``example.com``: the key the analysis groups by.
+
+    The spelling is the analysis's own ``normalize_domain``, so a brand's domain and its
+    citations always agree. A brand's domain must moreover be a registrable name: not an
+    IP address, not a single label (``localhost``), letters, digits and hyphens only, and
+    short enough for the column; anything else raises ValidationError.
+    """
+    domain = normalize_domain(text)
+    if not _is_registrable(domain):
+        raise forms.ValidationError(
+            f"Not a web domain: “{text.strip()}”. Enter a domain like example.com.",
+            code="not_a_domain",
+        )
     return domain
+
+
+def _is_registrable(domain: str) -> bool:
+    if not domain or len(domain) > DOMAIN_MAX:
+        return False
+    try:
+        ipaddress.ip_address(domain)
+    except ValueError:
+        labels = domain.split(".")
+        return len(labels) >= 2 and all(_HOST_LABEL.match(label) for label in labels)
+    return False
+
+
+def other_brands(*, workspace_id: int | None, brand: Brand | None = None) -> QuerySet[Brand]:
+    """The workspace's brands but ``brand`` (which may not be saved yet)."""
+    others = Brand.objects.filter(workspace_id=workspace_id)
+    return others.exclude(pk=brand.pk) if brand is not None and brand.pk else others
+
+
+def check_name_unclaimed(name: str, *, others: QuerySet[Brand]) -> None:
+    """A brand's name must be neither another brand's name nor another brand's alias."""
+    if others.filter(name__iexact=name).exists():
+        raise forms.ValidationError(f"There is already a brand called “{name}” here.")
+    alias = (
+        BrandAlias.objects.filter(brand__in=others, name__iexact=name)
+        .select_related("brand")
+        .first()
+    )
+    if alias:
+        raise forms.ValidationError(
+            f"“{name}” is already an alias of {alias.brand.name}; remove it there first."
+        )
+
+
+def check_aliases_unclaimed(aliases: list[str], *, others: QuerySet[Brand]) -> None:
+    """An alias that names another brand would count one brand's mentions as another's."""
+    wanted = {a.casefold() for a in aliases}
+    clash = next((b for b in others if b.name.casefold() in wanted), None)
+    if clash:
+        raise forms.ValidationError(
+            f"“{clash.name}” is the name of another brand, so it cannot be an alias here."
+        )
+    taken = BrandAlias.objects.filter(brand__in=others).select_related("brand")
+    alias = next((a for a in taken if a.name.casefold() in wanted), None)
+    if alias:
+        raise forms.ValidationError(f"“{alias.name}” is already an alias of {alias.brand.name}.")
+
+
+def tidy_name(text: str) -> str:
+    """A brand or alias name with its runs of whitespace made single spaces."""
+    return " ".join(text.split())
 
 
 class BrandForm(forms.Form):
@@ -75,23 +124,12 @@ class BrandForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
 
-    def _other_brands(self):
-        others = Brand.objects.filter(workspace=self.workspace)
-        return others.exclude(pk=self.brand.pk) if self.brand else others
+    def _other_brands(self) -> QuerySet[Brand]:
+        return other_brands(workspace_id=self.workspace.pk, brand=self.brand)
 
     def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if self._other_brands().filter(name__iexact=name).exists():
-            raise forms.ValidationError(f"There is already a brand called “{name}” here.")
-        alias = (
-            BrandAlias.objects.filter(brand__in=self._other_brands(), name__iexact=name)
-            .select_related("brand")
-            .first()
-        )
-        if alias:
-            raise forms.ValidationError(
-                f"“{name}” is already an alias of {alias.brand.name}; remove it there first."
-            )
+        name = tidy_name(self.cleaned_data["name"])
+        check_name_unclaimed(name, others=self._other_brands())
         return name
 
     def clean_aliases(self) -> list[str]:
@@ -101,30 +139,15 @@ class BrandForm(forms.Form):
             raise forms.ValidationError(
                 f"Aliases can be at most {ALIAS_MAX} characters: “{too_long[0][:30]}…”."
             )
-        self._check_aliases_unclaimed(aliases)
+        check_aliases_unclaimed(aliases, others=self._other_brands())
         return aliases
-
-    def _check_aliases_unclaimed(self, aliases: list[str]) -> None:
-        """An alias that names another brand would count one brand's mentions as another's."""
-        wanted = {a.casefold() for a in aliases}
-        clash = next((b for b in self._other_brands() if b.name.casefold() in wanted), None)
-        if clash:
-            raise forms.ValidationError(
-                f"“{clash.name}” is the name of another brand, so it cannot be an alias here."
-            )
-        taken = BrandAlias.objects.filter(brand__in=self._other_brands()).select_related("brand")
-        clash = next((a for a in taken if a.name.casefold() in wanted), None)
-        if clash:
-            raise forms.ValidationError(
-                f"“{clash.name}” is already an alias of {clash.brand.name}."
-            )
 
     def clean_domains(self) -> list[str]:
         domains, bad = [], []
         for item in split_list(self.cleaned_data["domains"]):
             try:
-                domain = normalize_domain(item)
-            except ValueError:
+                domain = clean_domain(item)
+            except forms.ValidationError:
                 bad.append(item)
                 continue
             if domain not in domains:

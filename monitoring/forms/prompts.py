@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django import forms
@@ -29,9 +30,36 @@ _TURN = re.compile(rf"^\s*({'|'.join(contract.CHAIN_ROLES)})\s*:\s?(.*)$", re.IG
 _TAG_CELL_SEPARATORS = re.compile(r"[;|]")
 
 
-def _text(value: str) -> str:
+def prompt_text(value: str) -> str:
     """Browsers send textarea newlines as CRLF; count and store them as one character."""
     return (value or "").replace("\r\n", "\n").strip()
+
+
+def check_prompt(
+    form: forms.BaseForm,
+    *,
+    workspace: Workspace | None,
+    prompt: Prompt | None,
+    text: str,
+    system_message: str | None,
+    chain: list | None,
+    field_for: Mapping[str, str] = FIELD_FOR,
+) -> None:
+    """The rules of a prompt, for the prompts page and the admin alike.
+
+    The contract judges the text, system message and chain (its messages are put beside
+    ``field_for[contract field]``); a text the contract accepts must also be new to the
+    workspace.
+    """
+    problems = contract.validate_prompt(text, system_message, chain)
+    for problem in problems:
+        form.add_error(field_for[problem.field], problem.message)
+    if text and not problems and workspace is not None:
+        same = Prompt.objects.filter(workspace=workspace, text=text)
+        if prompt is not None and prompt.pk:
+            same = same.exclude(pk=prompt.pk)
+        if same.exists():
+            form.add_error(field_for["user_prompt"], "This prompt is already in the workspace.")
 
 
 def parse_chain(text: str) -> list[dict[str, str]]:
@@ -86,36 +114,30 @@ class PromptForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_text(self) -> str:
-        return _text(self.cleaned_data["text"])
+        return prompt_text(self.cleaned_data["text"])
 
     def clean_system_message(self) -> str:
-        return _text(self.cleaned_data["system_message"])
+        return prompt_text(self.cleaned_data["system_message"])
 
     def clean_tags(self) -> list[str]:
         return clean_tags(self.cleaned_data["tags"])
 
     def clean_chain(self) -> list[dict[str, str]]:
-        return parse_chain(_text(self.cleaned_data["chain"]))
+        return parse_chain(prompt_text(self.cleaned_data["chain"]))
 
     def clean(self):
         cleaned = super().clean()
         if "chain" not in cleaned:
             return cleaned
-        problems = contract.validate_prompt(
-            cleaned.get("text", ""), cleaned.get("system_message"), cleaned["chain"]
+        check_prompt(
+            self,
+            workspace=self.workspace,
+            prompt=self.prompt,
+            text=cleaned.get("text", ""),
+            system_message=cleaned.get("system_message"),
+            chain=cleaned["chain"],
         )
-        for problem in problems:
-            self.add_error(FIELD_FOR[problem.field], problem.message)
-        text = cleaned.get("text")
-        if text and not problems and self._is_duplicate(text):
-            self.add_error("text", "This prompt is already in the workspace.")
         return cleaned
-
-    def _is_duplicate(self, text: str) -> bool:
-        same = Prompt.objects.filter(workspace=self.workspace, text=text)
-        if self.prompt is not None:
-            same = same.exclude(pk=self.prompt.pk)
-        return same.exists()
 
 
 class PromptFilterForm(forms.Form):
@@ -153,7 +175,7 @@ class PromptImportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        pasted, upload = _text(cleaned.get("lines", "")), cleaned.get("csv_file")
+        pasted, upload = prompt_text(cleaned.get("lines", "")), cleaned.get("csv_file")
         if pasted and upload:
             raise forms.ValidationError("Paste prompts or upload a CSV file, not both.")
         if not pasted and not upload:

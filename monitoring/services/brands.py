@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from monitoring.models import Brand, BrandAlias, BrandDomain, Workspace
 from monitoring.services.jobs import reanalyze_enqueue
@@ -56,3 +57,22 @@ def brand_delete(*, brand: Brand) -> None:
         workspace_id = brand.workspace_id
         brand.delete()
         reanalyze_enqueue(workspace_id=workspace_id)
+
+
+def brands_delete(*, brands: QuerySet[Brand]) -> int:
+    """Remove several brands at once (the admin's bulk delete); each workspace re-analysed once."""
+    with transaction.atomic():
+        workspace_ids = sorted(set(brands.values_list("workspace_id", flat=True)))
+        _, deleted = brands.delete()
+        for workspace_id in workspace_ids:
+            reanalyze_enqueue(workspace_id=workspace_id)
+    return deleted.get(Brand._meta.label, 0)
+
+
+def brand_admin_saved(*, brand: Brand) -> None:
+    """The admin saved a brand with its aliases and domains: re-analyse as the page does.
+
+    Called inside the admin's transaction, after the brand and its inlines are written, so
+    the job runs on commit and sees them.
+    """
+    reanalyze_enqueue(workspace_id=brand.workspace_id)

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from monitoring.access import workspace_access
 from monitoring.forms.builder import RequestBuilderForm
-from monitoring.forms.monitors import schedule_error
+from monitoring.forms.monitors import schedule_error  # the rule the admin applies too
 from monitoring.selectors import catalog
 from monitoring.selectors import tasks as task_selectors
 from monitoring.services import catalog as catalog_services
