@@ -7,6 +7,9 @@ an entry fails ``test_it_has_a_matrix_entry_for_every_url_with_an_id``.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from monitoring.models import Brand
+from tests.factories import make_answer, make_brand, make_prompt, make_task
+
 # url name -> (kind of object its ids name, methods that read, methods that write, POST data)
 MATRIX = {
     "workspace_home": ("workspace", ["get"], [], None),
@@ -39,57 +42,24 @@ MATRIX = {
 }
 
 
-def _make_brand(workspace):
-    from monitoring.models import Brand
-
-    # get_or_create: a row's read and write methods each build the URL (names are unique).
-    return {"brand_id": Brand.objects.get_or_create(workspace=workspace, name="Zeta")[0].pk}
-
-
-def _make_prompt(workspace):
-    from monitoring.models import Prompt
-
-    return {"prompt_id": Prompt.objects.create(workspace=workspace, text="Best CRM?").pk}
-
-
-def _make_task(workspace):
-    from monitoring.models import Prompt, Task
-
-    prompt = Prompt.objects.create(workspace=workspace, text="Which CRM?")
-    task = Task.objects.create(
-        workspace=workspace, prompt=prompt, tag=f"t-access-{prompt.pk}", request_body={}
-    )
-    return {"task_id": task.pk}
-
-
-def _make_answer(workspace):
-    from django.utils import timezone
-
-    from monitoring.models import Answer, Prompt, Task
-
-    prompt = Prompt.objects.create(workspace=workspace, text="Best CRM?")
-    task = Task.objects.create(
-        workspace=workspace, prompt=prompt, tag=f"t-answer-{prompt.pk}", request_body={}
-    )
-    answer = Answer.objects.create(
-        task=task,
-        workspace=workspace,
-        prompt=prompt,
-        text="HubSpot.",
-        model_name="m",
-        answered_at=timezone.now(),
-        raw={},
-    )
-    return {"answer_id": answer.pk}
+def _brand(workspace):
+    # The same brand every time: a row's read and write methods each build the URL (names are
+    # unique).
+    brand = Brand.objects.filter(workspace=workspace, name="Zeta").first()
+    return {"brand_id": (brand or make_brand(workspace=workspace, name="Zeta")).pk}
 
 
 # kind -> function(workspace) returning the URL kwargs beyond workspace_id
 OBJECT_KWARGS = {
     "workspace": lambda workspace: {},
-    "brand": _make_brand,
-    "prompt": _make_prompt,
-    "task": _make_task,
-    "answer": _make_answer,
+    "brand": _brand,
+    "prompt": lambda workspace: {"prompt_id": make_prompt(workspace=workspace).pk},
+    "task": lambda workspace: {"task_id": make_task(workspace=workspace, request_body={}).pk},
+    "answer": lambda workspace: {
+        "answer_id": make_answer(
+            task=make_task(workspace=workspace, request_body={}), analyze=False
+        ).pk
+    },
     "export": lambda workspace: {"kind": "answers"},
 }
 
@@ -152,14 +122,13 @@ def test_it_hides_other_workspaces_from_outsiders(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_it_lets_viewers_read_but_not_write(client, make_member, name, workspace):
-    client.force_login(make_member(workspace, "viewer"))
+def test_it_lets_viewers_read_but_not_write(viewer_client, name, workspace):
     _, reads, writes, data = MATRIX[name]
     url = _url(name, workspace)
     for method in reads:
-        assert getattr(client, method)(url).status_code == 200, (name, method)
+        assert getattr(viewer_client, method)(url).status_code == 200, (name, method)
     for method in writes:
-        assert getattr(client, method)(url, data).status_code == 403, (name, method)
+        assert getattr(viewer_client, method)(url, data).status_code == 403, (name, method)
 
 
 @pytest.mark.django_db
@@ -176,17 +145,15 @@ def test_it_lets_editors_and_owners_write(client, make_member, name, role, works
 
 
 @pytest.mark.django_db
-def test_it_does_not_change_anything_when_a_viewer_posts(client, make_member, workspace):
-    client.force_login(make_member(workspace, "viewer"))
-    client.post(_url("workspace_settings", workspace), {"name": "Hijacked"})
+def test_it_does_not_change_anything_when_a_viewer_posts(viewer_client, workspace):
+    viewer_client.post(_url("workspace_settings", workspace), {"name": "Hijacked"})
     workspace.refresh_from_db()
     assert workspace.name == "Acme"
 
 
 @pytest.mark.django_db
-def test_it_renames_the_workspace_for_an_editor(client, make_member, workspace):
-    client.force_login(make_member(workspace, "editor"))
-    response = client.post(
+def test_it_renames_the_workspace_for_an_editor(editor_client, workspace):
+    response = editor_client.post(
         _url("workspace_settings", workspace), {"name": "Acme Europe"}, follow=True
     )
     workspace.refresh_from_db()
@@ -218,22 +185,18 @@ def test_it_explains_when_the_user_has_no_workspace(client, django_user_model):
 
 @pytest.mark.django_db
 def test_it_lists_only_the_users_own_workspaces_in_the_switcher(
-    client, make_member, workspace, other_workspace
+    viewer_client, workspace, other_workspace
 ):
-    client.force_login(make_member(workspace, "viewer"))
-    page = client.get(_url("workspace_home", workspace)).content.decode()
+    page = viewer_client.get(_url("workspace_home", workspace)).content.decode()
     assert "Acme" in page
     assert "Other Corp" not in page
 
 
 @pytest.mark.django_db
-def test_it_explains_a_refused_write_and_a_missing_page(
-    client, make_member, workspace, other_workspace
-):
-    client.force_login(make_member(workspace, "viewer"))
-    refused = client.post(reverse("workspace_settings", args=[workspace.pk]), {"name": "X"})
+def test_it_explains_a_refused_write_and_a_missing_page(viewer_client, workspace, other_workspace):
+    refused = viewer_client.post(reverse("workspace_settings", args=[workspace.pk]), {"name": "X"})
     assert refused.status_code == 403
     assert "Viewers can look but not change anything" in refused.content.decode()
-    missing = client.get(reverse("workspace_home", args=[other_workspace.pk]))
+    missing = viewer_client.get(reverse("workspace_home", args=[other_workspace.pk]))
     assert missing.status_code == 404
     assert "belongs to a workspace you are not a member of" in missing.content.decode()

@@ -8,23 +8,12 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.signing import SignedPackage
 
-from monitoring.models import PipelineHalt, Prompt, Task, TaskEvent
+from monitoring.models import PipelineHalt, Task, TaskEvent
+from tests.factories import make_task
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:monitoring_task_changelist"
-
-
-def _task(workspace, status, **fields):
-    prompt = Prompt.objects.create(workspace=workspace, text=f"Prompt {Task.objects.count()}")
-    return Task.objects.create(
-        workspace=workspace,
-        prompt=prompt,
-        tag=f"t-admin-{prompt.pk}",
-        request_body={"tag": f"t-admin-{prompt.pk}", "user_prompt": prompt.text},
-        status=status,
-        **fields,
-    )
 
 
 def _act(client, action, tasks, url=CHANGELIST):
@@ -56,7 +45,7 @@ def test_it_retries_failed_rejected_expired_and_cancelled_tasks(
     admin_client, workspace, django_capture_on_commit_callbacks
 ):
     tasks = [
-        _task(workspace, status, attempts=8, next_attempt_at=timezone.now())
+        make_task(workspace=workspace, status=status, attempts=8, next_attempt_at=timezone.now())
         for status in ("failed", "rejected", "cancelled")
     ]
     with django_capture_on_commit_callbacks(execute=True):
@@ -72,8 +61,11 @@ def test_it_retries_failed_rejected_expired_and_cancelled_tasks(
 
 
 def test_it_retries_a_billed_task_as_a_new_task_keeping_its_costs(admin_client, workspace):
-    expired = _task(
-        workspace, "expired", provider_task_id="prov-1", cost_prepaid=Decimal("0.010000")
+    expired = make_task(
+        workspace=workspace,
+        status="expired",
+        provider_task_id="prov-1",
+        cost_prepaid=Decimal("0.010000"),
     )
     _act(admin_client, "retry", [expired])
     expired.refresh_from_db()
@@ -98,7 +90,12 @@ def test_it_retries_a_billed_task_as_a_new_task_keeping_its_costs(admin_client, 
 def test_it_gives_a_retried_copy_its_own_webhook_secret(admin_client, workspace, settings):
     settings.AISA_COLLECT_MODES = ["poll", "postback"]
     settings.AISA_WEBHOOK_BASE_URL = "https://visibility.example.com"
-    old = _task(workspace, "failed", provider_task_id="prov-2", cost_prepaid=Decimal("0.01"))
+    old = make_task(
+        workspace=workspace,
+        status="failed",
+        provider_task_id="prov-2",
+        cost_prepaid=Decimal("0.01"),
+    )
     Task.objects.filter(pk=old.pk).update(
         request_body={**old.request_body, "postback_url": "https://old/hooks/postback/OLD/"}
     )
@@ -109,8 +106,8 @@ def test_it_gives_a_retried_copy_its_own_webhook_secret(admin_client, workspace,
 
 
 def test_it_never_retries_unknown_or_live_tasks(admin_client, workspace):
-    unknown = _task(workspace, "unknown")
-    posted = _task(workspace, "posted")
+    unknown = make_task(workspace=workspace, status="unknown")
+    posted = make_task(workspace=workspace, status="posted")
     response = _act(admin_client, "retry", [unknown, posted])
     assert "2 task(s) not retried" in response.content.decode()
     assert set(Task.objects.values_list("status", flat=True)) == {"unknown", "posted"}
@@ -118,7 +115,9 @@ def test_it_never_retries_unknown_or_live_tasks(admin_client, workspace):
 
 
 def test_it_cancels_only_tasks_not_sent_yet(admin_client, workspace):
-    queued, held, posted = (_task(workspace, s) for s in ("queued", "held", "posted"))
+    queued, held, posted = (
+        make_task(workspace=workspace, status=s) for s in ("queued", "held", "posted")
+    )
     response = _act(admin_client, "cancel", [queued, held, posted])
     body = response.content.decode()
     assert "Cancelled 2 task(s)." in body
@@ -135,7 +134,8 @@ def test_it_cancels_only_tasks_not_sent_yet(admin_client, workspace):
 def test_it_enqueues_reconciling_for_unknown_tasks_after_commit(
     admin_client, workspace, django_capture_on_commit_callbacks
 ):
-    unknown, collected = _task(workspace, "unknown"), _task(workspace, "collected")
+    unknown = make_task(workspace=workspace, status="unknown")
+    collected = make_task(workspace=workspace, status="collected")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = _act(admin_client, "reconcile", [unknown, collected])
     assert "reconcile 1 task(s)" in response.content.decode()
@@ -171,10 +171,9 @@ def test_it_shows_api_calls_answers_and_budgets_read_only(admin_client, workspac
     assert 'name="monthly_budget_usd"' in page.content.decode()
 
 
-def test_it_keeps_site_users_out_of_the_admin(client, make_member, workspace):
-    client.force_login(make_member(workspace, "owner"))
-    response = client.get(reverse("admin:monitoring_task_changelist"))
+def test_it_keeps_site_users_out_of_the_admin(owner_client, workspace):
+    response = owner_client.get(reverse("admin:monitoring_task_changelist"))
     assert response.status_code == 302
     assert "/login/" in response.url
-    page = client.get(reverse("task_list", args=[workspace.pk])).content.decode()
+    page = owner_client.get(reverse("task_list", args=[workspace.pk])).content.decode()
     assert reverse("admin:index") not in page

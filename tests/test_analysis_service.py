@@ -3,17 +3,9 @@
 import pytest
 from django.utils import timezone
 
-from monitoring.models import (
-    Answer,
-    Brand,
-    BrandAlias,
-    BrandDomain,
-    Citation,
-    Mention,
-    Prompt,
-    Task,
-)
+from monitoring.models import Brand, BrandAlias, Citation, Mention
 from monitoring.services.analysis import answer_analyze, workspace_reanalyze
+from tests.factories import make_answer, make_brand, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -26,33 +18,19 @@ TEXT = (
 
 @pytest.fixture
 def answer(workspace):
-    hubspot = Brand.objects.create(workspace=workspace, name="HubSpot", kind="own")
-    BrandDomain.objects.create(brand=hubspot, domain="hubspot.com")
-    pipedrive = Brand.objects.create(workspace=workspace, name="Pipedrive")
-    BrandDomain.objects.create(brand=pipedrive, domain="pipedrive.com")
-    Brand.objects.create(workspace=workspace, name="Salesforce")
-    prompt = Prompt.objects.create(workspace=workspace, text="Best CRM?")
-    task = Task.objects.create(workspace=workspace, prompt=prompt, tag="t-a", request_body={})
-    answer = Answer.objects.create(
-        task=task,
-        workspace=workspace,
-        prompt=prompt,
+    make_brand(workspace=workspace, name="HubSpot", kind="own", domains=["hubspot.com"])
+    make_brand(workspace=workspace, name="Pipedrive", domains=["pipedrive.com"])
+    make_brand(workspace=workspace, name="Salesforce")
+    return make_answer(
+        task=make_task(workspace=workspace, tag="t-a", request_body={}),
         text=TEXT,
-        model_name="m",
         answered_at=timezone.now(),
-        raw={},
+        citations=[
+            {"url": "https://blog.hubspot.com/x", "title": "CRM guide"},
+            {"url": "https://g2.com/crm", "title": "G2"},
+        ],
+        analyze=False,
     )
-    Citation.objects.create(
-        answer=answer,
-        position=1,
-        url="https://blog.hubspot.com/x",
-        title="CRM guide",
-        domain="blog.hubspot.com",
-    )
-    Citation.objects.create(
-        answer=answer, position=2, url="https://g2.com/crm", title="G2", domain="g2.com"
-    )
-    return answer
 
 
 def test_it_records_mentions_with_counts_ranks_and_spans(answer):

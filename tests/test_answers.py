@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from test_dashboard are used as arguments)
 """The drill-down: answer list filters and the answer page with highlighted brands."""
 
 import pytest
@@ -6,7 +5,7 @@ from django.urls import reverse
 
 from monitoring.models import Mention
 from monitoring.selectors.answers import answer_text_highlighted, highlight_spans
-from tests.test_dashboard import brands, data, make_answer, prompts  # noqa: F401
+from tests.factories import make_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -36,21 +35,21 @@ def test_it_drops_overlapping_and_out_of_range_spans():
 
 
 def test_it_highlights_the_analysed_mentions_on_the_answer_page(
-    client,
-    make_member,
+    viewer_client,
     workspace,
     brands,
     prompts,
 ):
     answer = make_answer(
-        workspace,
-        prompts["P1"],
-        "<b>Beta</b> beats Acme; Acme wins on price.",
-        urls=["https://acme.com/x", "https://beta.com/y"],
-        fan_out=["best analytics tool"],
+        workspace=workspace,
+        prompt=prompts["P1"],
+        text="<b>Beta</b> beats Acme; Acme wins on price.",
+        citations=["https://acme.com/x", "https://beta.com/y"],
+        fan_out_queries=["best analytics tool"],
     )
-    client.force_login(make_member(workspace, "viewer"))
-    page = client.get(reverse("answer_detail", args=[workspace.pk, answer.pk])).content.decode()
+    page = viewer_client.get(
+        reverse("answer_detail", args=[workspace.pk, answer.pk])
+    ).content.decode()
     acme, beta = brands["acme"].pk, brands["beta"].pk
     assert (
         f'&lt;b&gt;<mark class="brand-{beta}" data-brand="{beta}" title="Beta">'
@@ -72,40 +71,37 @@ def _listed(client, workspace, **params):
     return response.content.decode().count('data-testid="answer-row"')
 
 
-def test_it_lists_the_answers_behind_each_number(client, make_member, workspace, data):
-    client.force_login(make_member(workspace, "viewer"))
+def test_it_lists_the_answers_behind_each_number(viewer_client, workspace, data):
     acme, beta = data["acme"].pk, data["beta"].pk
-    assert _listed(client, workspace) == 10
-    assert _listed(client, workspace, brand=acme, mentioned=1) == 7
-    assert _listed(client, workspace, brand=acme, mentioned=0) == 3
-    assert _listed(client, workspace, brand=beta, prompt=data["P2"].pk) == 3
-    assert _listed(client, workspace, domain="g2.com") == 2
-    assert _listed(client, workspace, model="m2", brand=acme) == 0
-    assert _listed(client, workspace, mentioned=0) == 1  # names no tracked brand
+    assert _listed(viewer_client, workspace) == 10
+    assert _listed(viewer_client, workspace, brand=acme, mentioned=1) == 7
+    assert _listed(viewer_client, workspace, brand=acme, mentioned=0) == 3
+    assert _listed(viewer_client, workspace, brand=beta, prompt=data["P2"].pk) == 3
+    assert _listed(viewer_client, workspace, domain="g2.com") == 2
+    assert _listed(viewer_client, workspace, model="m2", brand=acme) == 0
+    assert _listed(viewer_client, workspace, mentioned=0) == 1  # names no tracked brand
 
 
 def test_it_pages_the_list_with_constant_queries(
-    client,
-    make_member,
+    viewer_client,
     workspace,
     brands,
     prompts,
     django_assert_num_queries,
 ):
-    client.force_login(make_member(workspace, "viewer"))
     url = reverse("answer_list", args=[workspace.pk])
-    make_answer(workspace, prompts["P1"], "Acme.")
-    client.get(url)
+    make_answer(workspace=workspace, prompt=prompts["P1"], text="Acme.")
+    viewer_client.get(url)
     with django_assert_num_queries(13):
-        client.get(url)
+        viewer_client.get(url)
     for _ in range(30):
-        make_answer(workspace, prompts["P1"], "Acme and Beta.")
+        make_answer(workspace=workspace, prompt=prompts["P1"], text="Acme and Beta.")
     with django_assert_num_queries(13):
-        response = client.get(url, {"page": 2})
+        response = viewer_client.get(url, {"page": 2})
     body = response.content.decode()
     assert body.count('data-testid="answer-row"') == 6
     assert f'href="{url}?page=1"' in body  # back to the first page, filters kept
     assert "Page 2 of 2" in body
-    partial = client.get(url, {"page": 2}, headers={"HX-Request": "true"})
+    partial = viewer_client.get(url, {"page": 2}, headers={"HX-Request": "true"})
     assert partial.content.decode().startswith('\n<div id="answer-results"')
     assert "HX-Request" in partial["Vary"]

@@ -21,10 +21,9 @@ def test_it_rejects_a_wrong_password_with_a_message(client, make_member, workspa
 
 
 @pytest.mark.django_db
-def test_it_logs_out_with_a_post(client, make_member, workspace):
-    client.force_login(make_member(workspace, "owner"))
-    assert client.post(reverse("logout")).status_code == 302
-    assert client.get(reverse("home")).status_code == 302  # back to login
+def test_it_logs_out_with_a_post(owner_client, workspace):
+    assert owner_client.post(reverse("logout")).status_code == 302
+    assert owner_client.get(reverse("home")).status_code == 302  # back to login
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from monitoring.aisa import contract
 from monitoring.models import LlmModel, Monitor, Prompt, Tag, Task, TaskEvent
+from tests.factories import make_prompt
 
 pytestmark = pytest.mark.django_db
 
@@ -29,19 +30,11 @@ def catalog(db):
 
 @pytest.fixture
 def prompts(workspace):
-    tag = Tag.objects.create(workspace=workspace, name="crm")
-    made = [
-        Prompt.objects.create(workspace=workspace, text=f"Best CRM for {n}?")
-        for n in ("startups", "banks")
+    """Two prompts, the first tagged "crm" (instead of the dashboard's ``prompts``)."""
+    return [
+        make_prompt(workspace=workspace, text="Best CRM for startups?", tags=["crm"]),
+        make_prompt(workspace=workspace, text="Best CRM for banks?"),
     ]
-    made[0].tags.add(tag)
-    return made
-
-
-@pytest.fixture
-def editor(client, make_member, workspace):
-    client.force_login(make_member(workspace, "editor"))
-    return client
 
 
 def _data(prompts, **overrides):
@@ -105,55 +98,56 @@ RULES = [
 
 @pytest.mark.parametrize(("overrides", "field", "words"), RULES)
 def test_it_shows_each_contract_rule_beside_its_field(
-    editor, workspace, catalog, prompts, overrides, field, words
+    editor_client, workspace, catalog, prompts, overrides, field, words
 ):
-    response = _preview(editor, workspace, _data(prompts, **overrides))
+    response = _preview(editor_client, workspace, _data(prompts, **overrides))
     assert response.status_code == 200
     assert words in _error(response, field)
     assert 'data-testid="builder-errors"' in response.content.decode()
 
 
-def test_it_reports_chain_rules(editor, workspace, catalog, prompts):
+def test_it_reports_chain_rules(editor_client, workspace, catalog, prompts):
     turns = {f"chain-{i}-role": "user" for i in range(11)}
     turns.update({f"chain-{i}-message": "hi" for i in range(11)})
-    response = _preview(editor, workspace, _data(prompts, **turns))
+    response = _preview(editor_client, workspace, _data(prompts, **turns))
     assert "at most 10" in _error(response, "message_chain")
     response = _preview(
-        editor, workspace, _data(prompts, **{"chain-0-role": "bot", "chain-0-message": "hi"})
+        editor_client, workspace, _data(prompts, **{"chain-0-role": "bot", "chain-0-message": "hi"})
     )
     assert "'user' or 'ai'" in _error(response, "message_chain")
     long = {"chain-0-role": "user", "chain-0-message": "y" * 501}
     assert "at most 500" in _error(
-        _preview(editor, workspace, _data(prompts, **long)), "message_chain"
+        _preview(editor_client, workspace, _data(prompts, **long)), "message_chain"
     )
 
 
-def test_it_names_the_prompt_whose_own_chain_breaks_a_rule(editor, workspace, catalog):
+def test_it_names_the_prompt_whose_own_chain_breaks_a_rule(editor_client, workspace, catalog):
     # A prompt's own chain is stored as JSON; one saved before a rule change is caught here.
     prompt = Prompt.objects.create(
         workspace=workspace,
         text="Best CRM?",
         message_chain=[{"role": "user", "message": "z" * 501}],
     )
-    html = unescape(_preview(editor, workspace, _data([prompt])).content.decode())
+    html = unescape(_preview(editor_client, workspace, _data([prompt])).content.decode())
     assert "Prompt “Best CRM?”: Turn 1 is 501 characters" in html
 
 
-def test_it_clears_the_error_once_fixed(editor, workspace, catalog, prompts):
+def test_it_clears_the_error_once_fixed(editor_client, workspace, catalog, prompts):
     assert _error(
-        _preview(editor, workspace, _data(prompts, max_output_tokens="5000")), "max_output_tokens"
+        _preview(editor_client, workspace, _data(prompts, max_output_tokens="5000")),
+        "max_output_tokens",
     )
-    fixed = _preview(editor, workspace, _data(prompts, max_output_tokens="4000"))
+    fixed = _preview(editor_client, workspace, _data(prompts, max_output_tokens="4000"))
     assert _error(fixed, "max_output_tokens") == ""
     assert 'data-testid="builder-ok"' in fixed.content.decode()
 
 
-def test_it_previews_exactly_the_body_it_posts(editor, workspace, catalog, prompts):
+def test_it_previews_exactly_the_body_it_posts(editor_client, workspace, catalog, prompts):
     data = _data(prompts[:1], temperature="0.2", web_search="on", web_search_country_iso_code="DE")
-    html = _preview(editor, workspace, data).content.decode()
+    html = _preview(editor_client, workspace, data).content.decode()
     start = html.index('data-testid="json-preview">') + len('data-testid="json-preview">')
     previewed = json.loads(unescape(html[start : html.index("</pre>", start)]))
-    editor.post(reverse("builder", args=[workspace.pk]), {**data, "action": "send"})
+    editor_client.post(reverse("builder", args=[workspace.pk]), {**data, "action": "send"})
     task = Task.objects.get()
     assert previewed[0] == {**task.request_body, "tag": previewed[0]["tag"]}
     assert task.request_body == {
@@ -168,8 +162,10 @@ def test_it_previews_exactly_the_body_it_posts(editor, workspace, catalog, promp
     assert contract.validate_task(task.request_body) == []
 
 
-def test_it_queues_one_task_per_prompt_and_sample_with_history(editor, workspace, catalog, prompts):
-    response = editor.post(
+def test_it_queues_one_task_per_prompt_and_sample_with_history(
+    editor_client, workspace, catalog, prompts
+):
+    response = editor_client.post(
         reverse("builder", args=[workspace.pk]), {**_data(prompts, samples="3"), "action": "send"}
     )
     assert response.status_code == 302
@@ -182,17 +178,17 @@ def test_it_queues_one_task_per_prompt_and_sample_with_history(editor, workspace
     assert TaskEvent.objects.filter(task__workspace=workspace, status_to="queued").count() == 6
 
 
-def test_it_sends_all_prompts_of_a_tag(editor, workspace, catalog, prompts):
+def test_it_sends_all_prompts_of_a_tag(editor_client, workspace, catalog, prompts):
     tag = Tag.objects.get(name="crm")
-    editor.post(
+    editor_client.post(
         reverse("builder", args=[workspace.pk]),
         {**_data([], scope="tag", tag=str(tag.pk)), "action": "send"},
     )
     assert list(Task.objects.values_list("prompt_id", flat=True)) == [prompts[0].pk]
 
 
-def test_it_queues_nothing_when_the_request_is_invalid(editor, workspace, catalog, prompts):
-    response = editor.post(
+def test_it_queues_nothing_when_the_request_is_invalid(editor_client, workspace, catalog, prompts):
+    response = editor_client.post(
         reverse("builder", args=[workspace.pk]), {**_data(prompts, top_p="3"), "action": "send"}
     )
     assert response.status_code == 200
@@ -200,18 +196,18 @@ def test_it_queues_nothing_when_the_request_is_invalid(editor, workspace, catalo
     assert "between 0 and 1" in response.content.decode()
 
 
-def test_it_asks_for_prompts(editor, workspace, catalog):
-    response = _preview(editor, workspace, _data([]))
+def test_it_asks_for_prompts(editor_client, workspace, catalog):
+    response = _preview(editor_client, workspace, _data([]))
     assert "Choose at least one active prompt" in _error(response, "prompts")
 
 
-def test_it_estimates_the_prepayment(editor, workspace, catalog, prompts):
-    html = _preview(editor, workspace, _data(prompts, samples="5")).content.decode()
+def test_it_estimates_the_prepayment(editor_client, workspace, catalog, prompts):
+    html = _preview(editor_client, workspace, _data(prompts, samples="5")).content.decode()
     assert 'data-testid="estimate-tasks">10<' in html
     assert 'data-testid="estimate-prepaid">$0.10<' in html
 
 
-def test_it_estimates_from_the_workspace_history(editor, workspace, catalog, prompts):
+def test_it_estimates_from_the_workspace_history(editor_client, workspace, catalog, prompts):
     Task.objects.create(
         workspace=workspace,
         prompt=prompts[0],
@@ -220,14 +216,14 @@ def test_it_estimates_from_the_workspace_history(editor, workspace, catalog, pro
         status="collected",
         cost_reported=Decimal("0.004"),
     )
-    html = _preview(editor, workspace, _data(prompts, samples="2")).content.decode()
+    html = _preview(editor_client, workspace, _data(prompts, samples="2")).content.decode()
     assert "$0.0160" in html  # 4 tasks × $0.004
 
 
-def test_it_saves_a_monitor(editor, workspace, catalog, prompts):
+def test_it_saves_a_monitor(editor_client, workspace, catalog, prompts):
     data = {**_data(prompts, samples="2", web_search="on"), "action": "monitor"}
     data.update(monitor_name="Weekly CRM", schedule="cron", cron="0 9 * * 1")
-    response = editor.post(reverse("builder", args=[workspace.pk]), data)
+    response = editor_client.post(reverse("builder", args=[workspace.pk]), data)
     assert response.status_code == 302
     monitor = Monitor.objects.get()
     assert monitor.samples_per_run == 2
@@ -236,7 +232,7 @@ def test_it_saves_a_monitor(editor, workspace, catalog, prompts):
     assert Task.objects.count() == 0
 
 
-def test_it_refuses_a_bad_cron_expression(editor, workspace, catalog, prompts):
+def test_it_refuses_a_bad_cron_expression(editor_client, workspace, catalog, prompts):
     data = {
         **_data(prompts),
         "action": "monitor",
@@ -244,50 +240,53 @@ def test_it_refuses_a_bad_cron_expression(editor, workspace, catalog, prompts):
         "schedule": "cron",
         "cron": "every day",
     }
-    response = editor.post(reverse("builder", args=[workspace.pk]), data)
+    response = editor_client.post(reverse("builder", args=[workspace.pk]), data)
     assert response.status_code == 200
     assert "valid cron expression" in response.content.decode()
     assert Monitor.objects.count() == 0
 
 
-def test_it_adds_a_chain_turn_in_place(editor, workspace, catalog, prompts):
-    response = _preview(editor, workspace, {**_data(prompts), "chain_action": "add"})
+def test_it_adds_a_chain_turn_in_place(editor_client, workspace, catalog, prompts):
+    response = _preview(editor_client, workspace, {**_data(prompts), "chain_action": "add"})
     html = response.content.decode()
     assert 'id="chain-editor" hx-swap-oob="true"' in html
     assert html.count('data-testid="chain-turn"') == 1
 
 
-def test_it_lets_a_viewer_preview_but_not_send(client, make_member, workspace, catalog, prompts):
-    client.force_login(make_member(workspace, "viewer"))
-    assert _preview(client, workspace, _data(prompts)).status_code == 200
-    response = client.post(
+def test_it_lets_a_viewer_preview_but_not_send(viewer_client, workspace, catalog, prompts):
+    assert _preview(viewer_client, workspace, _data(prompts)).status_code == 200
+    response = viewer_client.post(
         reverse("builder", args=[workspace.pk]), {**_data(prompts), "action": "send"}
     )
     assert response.status_code == 403
     assert Task.objects.count() == 0
 
 
-def test_it_only_offers_prompts_of_the_workspace(editor, workspace, other_workspace, catalog):
+def test_it_only_offers_prompts_of_the_workspace(
+    editor_client, workspace, other_workspace, catalog
+):
     foreign = Prompt.objects.create(workspace=other_workspace, text="Not yours")
-    response = _preview(editor, workspace, _data([foreign]))
+    response = _preview(editor_client, workspace, _data([foreign]))
     assert "valid choice" in _error(response, "prompts")
 
 
-def test_it_says_when_the_model_list_was_never_loaded(editor, workspace):
-    html = editor.get(reverse("builder", args=[workspace.pk])).content.decode()
+def test_it_says_when_the_model_list_was_never_loaded(editor_client, workspace):
+    html = editor_client.get(reverse("builder", args=[workspace.pk])).content.decode()
     assert "has not been loaded" in html
 
 
 def test_it_previews_the_webhook_urls_when_webhooks_are_on(
-    editor, workspace, catalog, prompts, settings
+    editor_client, workspace, catalog, prompts, settings
 ):
     settings.AISA_COLLECT_MODES = ["poll", "postback"]
     settings.AISA_WEBHOOK_BASE_URL = "https://visibility.example.com"
-    html = unescape(_preview(editor, workspace, _data(prompts[:1])).content.decode())
+    html = unescape(_preview(editor_client, workspace, _data(prompts[:1])).content.decode())
     assert (
         '"postback_url": "https://visibility.example.com/hooks/postback/(per-task secret)/' in html
     )
-    editor.post(reverse("builder", args=[workspace.pk]), {**_data(prompts[:1]), "action": "send"})
+    editor_client.post(
+        reverse("builder", args=[workspace.pk]), {**_data(prompts[:1]), "action": "send"}
+    )
     task = Task.objects.get()
     assert task.request_body["postback_url"].startswith(
         "https://visibility.example.com/hooks/postback/"

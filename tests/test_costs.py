@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from monitoring.models import Monitor, Prompt, Task, TaskStatus
 from monitoring.selectors.costs import cost_report_get
+from tests.factories import make_prompt, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -16,28 +17,25 @@ D = Decimal
 
 
 def _task(workspace, prompt, *, created, status, prepaid=None, spent=None, monitor=None):
-    task = Task.objects.create(
+    return make_task(
         workspace=workspace,
         prompt=prompt,
         monitor=monitor,
-        tag=f"t-{Task.objects.count()}",
         request_body={},
         status=status,
         cost_prepaid=prepaid,
         money_spent=spent,
+        created_at=created,
+        claimed_at=created if status != TaskStatus.HELD else None,  # held: never claimed
     )
-    # created_at is auto_now_add: set the hand-made dates afterwards.
-    claimed = created if status != TaskStatus.HELD else None
-    Task.objects.filter(pk=task.pk).update(created_at=created, claimed_at=claimed)
-    return task
 
 
 @pytest.fixture
 def costs(workspace, other_workspace):
     workspace.monthly_budget_usd = D("10.00")
     workspace.save()
-    a = Prompt.objects.create(workspace=workspace, text="Best CRM for agencies?")
-    b = Prompt.objects.create(workspace=workspace, text="Cheapest helpdesk?")
+    a = make_prompt(workspace=workspace, text="Best CRM for agencies?")
+    b = make_prompt(workspace=workspace, text="Cheapest helpdesk?")
     weekly = Monitor.objects.create(workspace=workspace, name="Weekly")
     day14 = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
     day15 = datetime(2026, 3, 15, 8, 0, tzinfo=UTC)
@@ -50,7 +48,7 @@ def costs(workspace, other_workspace):
     # Outside the 30 days, and another workspace's task: neither counts.
     _task(workspace, a, created=datetime(2026, 1, 2, tzinfo=UTC), status=collected,
           prepaid=D("1"), spent=D("1"))  # fmt: skip
-    theirs = Prompt.objects.create(workspace=other_workspace, text="Theirs")
+    theirs = make_prompt(workspace=other_workspace, text="Theirs")
     _task(other_workspace, theirs, created=day15, status=collected, prepaid=D("5"), spent=D("5"))
     return {"a": a, "b": b, "weekly": weekly}
 
@@ -97,14 +95,15 @@ def test_it_passes_exact_amounts_to_the_chart(workspace, costs):
     assert chart["prepaid"][-2:] == ["0.020000", "0.010000"]
 
 
-def test_it_renders_the_page_with_a_vendored_chart(client, make_member, workspace):
-    client.force_login(make_member(workspace, "viewer"))
-    prompt = Prompt.objects.create(workspace=workspace, text="Best CRM?")
-    Task.objects.create(
-        workspace=workspace, prompt=prompt, tag="t-1", request_body={},
-        status=TaskStatus.COLLECTED, cost_prepaid=D("0.01"), money_spent=D("0.002345"),
-    )  # fmt: skip
-    page = client.get(reverse("cost_report", args=[workspace.pk])).content.decode()
+def test_it_renders_the_page_with_a_vendored_chart(viewer_client, workspace):
+    make_task(
+        workspace=workspace,
+        request_body={},
+        status=TaskStatus.COLLECTED,
+        cost_prepaid=D("0.01"),
+        money_spent=D("0.002345"),
+    )
+    page = viewer_client.get(reverse("cost_report", args=[workspace.pk])).content.decode()
     assert '<canvas id="cost-chart"' in page
     assert '<script id="cost-chart-data" type="application/json">' in page
     assert "/static/vendor/chartjs/chart.umd.min.js" in page
@@ -113,18 +112,14 @@ def test_it_renders_the_page_with_a_vendored_chart(client, make_member, workspac
     assert "No monthly budget set" in page
 
 
-def test_it_shows_an_empty_state_without_tasks(client, make_member, workspace):
-    client.force_login(make_member(workspace, "viewer"))
-    page = client.get(reverse("cost_report", args=[workspace.pk])).content.decode()
+def test_it_shows_an_empty_state_without_tasks(viewer_client, workspace):
+    page = viewer_client.get(reverse("cost_report", args=[workspace.pk])).content.decode()
     assert "Nothing spent in the last 30 days" in page
     assert "<canvas" not in page
 
 
 @pytest.mark.parametrize("n", [5, 300])
-def test_it_reports_in_constant_queries(
-    client, make_member, workspace, n, django_assert_max_num_queries
-):
-    client.force_login(make_member(workspace, "viewer"))
+def test_it_reports_in_constant_queries(viewer_client, workspace, n, django_assert_max_num_queries):
     monitors = [Monitor.objects.create(workspace=workspace, name=f"M{i}") for i in range(3)]
     prompts = [Prompt.objects.create(workspace=workspace, text=f"P{i}?") for i in range(30)]
     Task.objects.bulk_create(
@@ -136,6 +131,6 @@ def test_it_reports_in_constant_queries(
         for i in range(n)
     )  # fmt: skip
     url = reverse("cost_report", args=[workspace.pk])
-    client.get(url)
+    viewer_client.get(url)
     with django_assert_max_num_queries(10):
-        assert client.get(url).status_code == 200
+        assert viewer_client.get(url).status_code == 200

@@ -1,6 +1,7 @@
 """The dashboard: every metric on a hand-made data set, significance, filters, htmx, queries.
 
-The data set (current period, 10 answers; Acme is own, Beta and Gamma compete):
+The data set (the ``data`` fixture of tests/conftest.py; current period, 10 answers; Acme is
+own, Beta and Gamma compete):
 
     #  prompt  model  text                       ranks
     1  P1      m      Acme ... Beta              Acme 1, Beta 2     cites acme.com, beta.com, g2.com
@@ -18,7 +19,6 @@ plus one failed and one expired task, which must not be in any denominator.
 """
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -27,109 +27,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.analysis.stats import mean_position
-from monitoring.models import (
-    Answer,
-    Brand,
-    BrandDomain,
-    Citation,
-    Mention,
-    Prompt,
-    Tag,
-    Task,
-    TaskStatus,
-)
+from monitoring.models import Answer, Mention, Task, TaskStatus
 from monitoring.selectors.dashboard import brand_list_ordered, dashboard_get, overview_get
 from monitoring.selectors.filters import Filters, default_range
-from monitoring.services.analysis import answer_analyze
+from tests.factories import make_answer, make_prompt
 
 pytestmark = pytest.mark.django_db
-
-TEXTS = [
-    (
-        "P1",
-        "m",
-        "Acme is great. Beta too.",
-        ["https://acme.com/a", "https://beta.com/b", "https://g2.com/c"],
-    ),
-    ("P1", "m", "Acme and Gamma.", ["https://www.acme.com/pricing"]),
-    ("P1", "m", "Beta then Acme.", ["https://g2.com/d"]),
-    ("P1", "m", "Acme alone.", []),
-    ("P1", "m", "Gamma, Beta, Acme.", []),
-    ("P2", "m", "Acme.", []),
-    ("P2", "m", "Acme, Beta.", []),
-    ("P2", "m2", "Beta only.", []),
-    ("P2", "m2", "Gamma and Beta.", []),
-    ("P2", "m2", "Nothing useful here, sorry.", []),
-]
-
-_counter = {"n": 0}
-
-
-def make_answer(workspace, prompt, text, *, when=None, model="m", web=False, urls=(), fan_out=()):
-    """A collected task and its answer with citations, analysed like the pipeline does."""
-    _counter["n"] += 1
-    when = when or timezone.now() - timedelta(days=1)
-    task = Task.objects.create(
-        workspace=workspace,
-        prompt=prompt,
-        tag=f"t-dash-{_counter['n']}",
-        request_body={"model_name": model, "web_search": web},
-        status=TaskStatus.COLLECTED,
-        money_spent=Decimal("0.010000"),
-    )
-    Task.objects.filter(pk=task.pk).update(created_at=when)
-    answer = Answer.objects.create(
-        task=task,
-        workspace=workspace,
-        prompt=prompt,
-        text=text,
-        model_name=model,
-        web_search=web,
-        answered_at=when,
-        fan_out_queries=list(fan_out),
-        raw={},
-    )
-    for i, url in enumerate(urls, start=1):
-        domain = url.split("/")[2].removeprefix("www.")
-        Citation.objects.create(answer=answer, position=i, url=url, title=f"T{i}", domain=domain)
-    answer_analyze(answer=answer)
-    return answer
-
-
-@pytest.fixture
-def brands(workspace):
-    acme = Brand.objects.create(workspace=workspace, name="Acme", kind="own")
-    BrandDomain.objects.create(brand=acme, domain="acme.com")
-    beta = Brand.objects.create(workspace=workspace, name="Beta")
-    BrandDomain.objects.create(brand=beta, domain="beta.com")
-    gamma = Brand.objects.create(workspace=workspace, name="Gamma")
-    return {"acme": acme, "beta": beta, "gamma": gamma}
-
-
-@pytest.fixture
-def prompts(workspace):
-    p1 = Prompt.objects.create(workspace=workspace, text="Best analytics tool?")
-    p2 = Prompt.objects.create(workspace=workspace, text="Cheapest analytics tool?")
-    tag = Tag.objects.create(workspace=workspace, name="pricing")
-    p1.tags.add(tag)
-    return {"P1": p1, "P2": p2, "tag": tag}
-
-
-@pytest.fixture
-def data(workspace, brands, prompts):
-    answers = [
-        make_answer(workspace, prompts[p], text, model=model, urls=urls)
-        for p, model, text, urls in TEXTS
-    ]
-    for status in (TaskStatus.FAILED, TaskStatus.EXPIRED):
-        Task.objects.create(
-            workspace=workspace,
-            prompt=prompts["P1"],
-            tag=f"t-{status}",
-            request_body={},
-            status=status,
-        )
-    return {"answers": answers, **brands, **prompts}
 
 
 def _filters(**kw):
@@ -190,7 +93,12 @@ def test_it_computes_citation_share_and_domain_coverage(workspace, data):
 def _previous_period(workspace, prompt, own_mentions):
     when = timezone.now() - timedelta(days=30)
     for i in range(10):
-        make_answer(workspace, prompt, "Acme." if i < own_mentions else "Beta.", when=when)
+        make_answer(
+            workspace=workspace,
+            prompt=prompt,
+            text="Acme." if i < own_mentions else "Beta.",
+            answered_at=when,
+        )
 
 
 def test_it_flags_a_big_change_as_significant(workspace, data):
@@ -204,13 +112,12 @@ def test_it_flags_a_big_change_as_significant(workspace, data):
     assert overview.answers_before == 10
 
 
-def test_it_calls_a_small_change_not_significant(workspace, client, make_member, data):
+def test_it_calls_a_small_change_not_significant(workspace, viewer_client, data):
     _previous_period(workspace, data["P1"], own_mentions=5)
     stats, _ = _overview(workspace)
     assert stats["Acme"].visibility.delta == pytest.approx(0.2)
     assert not stats["Acme"].visibility.significant
-    client.force_login(make_member(workspace, "viewer"))
-    page = client.get(reverse("workspace_home", args=[workspace.pk])).content.decode()
+    page = viewer_client.get(reverse("workspace_home", args=[workspace.pk])).content.decode()
     assert "not significant" in page
     assert "↑ 20.0 pts" in page
 
@@ -228,9 +135,8 @@ def test_it_narrows_every_number_with_the_filters(workspace, data):
     assert stats["Acme"].visibility.now.n == 0
 
 
-def test_it_renders_the_numbers_with_n_and_intervals(workspace, client, make_member, data):
-    client.force_login(make_member(workspace, "viewer"))
-    response = client.get(reverse("workspace_home", args=[workspace.pk]))
+def test_it_renders_the_numbers_with_n_and_intervals(workspace, viewer_client, data):
+    response = viewer_client.get(reverse("workspace_home", args=[workspace.pk]))
     page = response.content.decode()
     assert response.status_code == 200
     assert "70.0%" in page
@@ -262,7 +168,9 @@ def test_it_shows_who_wins_each_prompt_and_flags_weak_prompts(workspace, data):
 
 def test_it_flags_a_prompt_whose_answers_name_nobody(workspace, brands, prompts):
     for _ in range(3):
-        make_answer(workspace, prompts["P1"], "It depends on your needs, really.")
+        make_answer(
+            workspace=workspace, prompt=prompts["P1"], text="It depends on your needs, really."
+        )
     row = dashboard_get(workspace=workspace, filters=_filters())["prompts"][0]
     assert row["weak"] == 3
     assert row["is_weak"]
@@ -270,10 +178,18 @@ def test_it_flags_a_prompt_whose_answers_name_nobody(workspace, brands, prompts)
 
 def test_it_suggests_untracked_names_that_recur(workspace, brands, prompts):
     make_answer(
-        workspace, prompts["P1"], "Try Zenith Analytics or Acme.", fan_out=["best tool", "x"]
+        workspace=workspace,
+        prompt=prompts["P1"],
+        text="Try Zenith Analytics or Acme.",
+        fan_out_queries=["best tool", "x"],
     )
-    make_answer(workspace, prompts["P1"], "Zenith Analytics is popular.", fan_out=["best tool"])
-    make_answer(workspace, prompts["P1"], "Quorra is new.")
+    make_answer(
+        workspace=workspace,
+        prompt=prompts["P1"],
+        text="Zenith Analytics is popular.",
+        fan_out_queries=["best tool"],
+    )
+    make_answer(workspace=workspace, prompt=prompts["P1"], text="Quorra is new.")
     result = dashboard_get(workspace=workspace, filters=_filters())
     assert [u["name"] for u in result["untracked"]] == ["Zenith Analytics"]
     assert result["untracked"][0]["answers"] == 2
@@ -299,11 +215,10 @@ def test_it_draws_trends_per_day_for_short_ranges(workspace, data):
     assert sum(weekly["n"]) == 10
 
 
-def test_it_returns_the_body_partial_to_htmx_and_varies_on_it(workspace, client, make_member, data):
-    client.force_login(make_member(workspace, "viewer"))
+def test_it_returns_the_body_partial_to_htmx_and_varies_on_it(workspace, viewer_client, data):
     url = reverse("workspace_home", args=[workspace.pk])
-    full = client.get(url, {"prompt": data["P1"].pk})
-    partial = client.get(url, {"prompt": data["P1"].pk}, headers={"HX-Request": "true"})
+    full = viewer_client.get(url, {"prompt": data["P1"].pk})
+    partial = viewer_client.get(url, {"prompt": data["P1"].pk}, headers={"HX-Request": "true"})
     assert "HX-Request" in partial["Vary"]
     assert "HX-Request" in full["Vary"]
     body = partial.content.decode()
@@ -313,17 +228,16 @@ def test_it_returns_the_body_partial_to_htmx_and_varies_on_it(workspace, client,
     assert "5/5 answers" in body
 
 
-def test_it_ignores_invalid_filters(workspace, client, make_member, data):
-    client.force_login(make_member(workspace, "viewer"))
+def test_it_ignores_invalid_filters(workspace, viewer_client, data):
     url = reverse("workspace_home", args=[workspace.pk])
-    response = client.get(url, {"start": "not-a-date", "prompt": "999999", "model": "m2"})
+    response = viewer_client.get(url, {"start": "not-a-date", "prompt": "999999", "model": "m2"})
     assert response.status_code == 200
     assert "0/3 answers" in response.content.decode()  # the valid model filter still applies
 
 
 def test_it_keeps_other_workspaces_out_of_the_numbers(workspace, other_workspace, data):
-    other = Prompt.objects.create(workspace=other_workspace, text="Best?")
-    make_answer(other_workspace, other, "Acme everywhere.")
+    other = make_prompt(workspace=other_workspace, text="Best?")
+    make_answer(workspace=other_workspace, prompt=other, text="Acme everywhere.")
     stats, _ = _overview(workspace)
     assert stats["Acme"].visibility.now.n == 10
 
@@ -376,17 +290,16 @@ def _bulk(workspace, prompt, brands, n, batch):
 
 @pytest.mark.slow
 def test_it_renders_with_the_same_number_of_queries_for_1_and_10000_answers(
-    workspace, client, make_member, brands, prompts, django_assert_max_num_queries
+    workspace, viewer_client, brands, prompts, django_assert_max_num_queries
 ):
-    client.force_login(make_member(workspace, "viewer"))
     url = reverse("workspace_home", args=[workspace.pk])
     pair = [brands["acme"], brands["beta"]]
-    client.get(url)  # the first visit also saves the current workspace in the session
+    viewer_client.get(url)  # the first visit also saves the current workspace in the session
     counts = []
     for size in (1, 9999):
         _bulk(workspace, prompts["P1"], pair, size, batch=size)
         with django_assert_max_num_queries(30), CaptureQueriesContext(connection) as queries:
-            response = client.get(url)
+            response = viewer_client.get(url)
         assert response.status_code == 200
         counts.append(len(queries))
     assert Answer.objects.count() == 10000
@@ -410,7 +323,7 @@ def test_bucket_start_gives_the_utc_day_and_the_monday_of_its_week(workspace, br
         datetime(2025, 1, 1, 0, 0, tzinfo=UTC),  # a Wednesday across the new year
     ]
     for when in moments:
-        make_answer(workspace, prompts["P1"], "Acme.", when=when)
+        make_answer(workspace=workspace, prompt=prompts["P1"], text="Acme.", answered_at=when)
     rows = (
         Answer.objects.filter(workspace=workspace)
         .annotate(day=BucketStart("answered_at", "day"), week=BucketStart("answered_at", "week"))
@@ -434,9 +347,12 @@ def test_weekly_ranges_keep_the_previous_period_out_of_the_trend(workspace, bran
         timezone.datetime.combine(filters.start, timezone.datetime.min.time()),
         timezone.get_fixed_timezone(0),
     )
-    make_answer(workspace, prompts["P1"], "Acme.", when=first + timedelta(hours=1))  # now
-    make_answer(workspace, prompts["P1"], "Acme.", when=first - timedelta(hours=1))  # before
-    make_answer(workspace, prompts["P1"], "Beta.", when=first - timedelta(days=3))  # before
+    for text, when in (
+        ("Acme.", first + timedelta(hours=1)),  # now
+        ("Acme.", first - timedelta(hours=1)),  # before
+        ("Beta.", first - timedelta(days=3)),  # before
+    ):
+        make_answer(workspace=workspace, prompt=prompts["P1"], text=text, answered_at=when)
     result = dashboard_get(workspace=workspace, filters=filters)
     overview, trend = result["overview"], result["trend"]
     stats = {s.brand.name: s for s in overview.brands}
@@ -483,9 +399,16 @@ def test_tables_honour_the_filters_through_the_joined_scopes(workspace, data):
 def test_json_lists_skip_values_that_are_not_lists(workspace, brands, prompts):
     """A hand-edited or legacy value that is not a JSON list has no items (PostgreSQL's
     jsonb_array_elements_text would otherwise fail the whole page)."""
-    make_answer(workspace, prompts["P1"], "Acme.", fan_out=["best tool"])
-    make_answer(workspace, prompts["P1"], "Acme.", fan_out=["best tool", "cheap tool"])
-    odd = make_answer(workspace, prompts["P1"], "Acme.")
+    make_answer(
+        workspace=workspace, prompt=prompts["P1"], text="Acme.", fan_out_queries=["best tool"]
+    )
+    make_answer(
+        workspace=workspace,
+        prompt=prompts["P1"],
+        text="Acme.",
+        fan_out_queries=["best tool", "cheap tool"],
+    )
+    odd = make_answer(workspace=workspace, prompt=prompts["P1"], text="Acme.")
     Answer.objects.filter(pk=odd.pk).update(fan_out_queries="best tool", untracked_names={"a": 1})
     result = dashboard_get(workspace=workspace, filters=_filters())
     assert result["fan_out"] == [

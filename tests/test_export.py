@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from test_dashboard are used as arguments)
 """CSV exports: header, rows, streaming, and the dashboard's filters applied."""
 
 import csv
@@ -7,8 +6,6 @@ import io
 import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
-
-from tests.test_dashboard import brands, data, prompts  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +20,8 @@ def _csv(client, workspace, kind, **params):
     return list(csv.reader(io.StringIO(text)))
 
 
-@pytest.fixture
-def viewer(client, make_member, workspace):
-    client.force_login(make_member(workspace, "viewer"))
-    return client
-
-
-def test_it_exports_answers(viewer, workspace, data):
-    rows = _csv(viewer, workspace, "answers")
+def test_it_exports_answers(viewer_client, workspace, data):
+    rows = _csv(viewer_client, workspace, "answers")
     assert rows[0] == [
         "answer_id",
         "answered_at",
@@ -46,12 +37,12 @@ def test_it_exports_answers(viewer, workspace, data):
     ]
     assert len(rows) == 11
     assert {r[10] for r in rows[1:]} >= {"Acme is great. Beta too.", "Nothing useful here, sorry."}
-    assert len(_csv(viewer, workspace, "answers", model="m2")) == 4
-    assert len(_csv(viewer, workspace, "answers", brand=data["acme"].pk, mentioned=1)) == 8
+    assert len(_csv(viewer_client, workspace, "answers", model="m2")) == 4
+    assert len(_csv(viewer_client, workspace, "answers", brand=data["acme"].pk, mentioned=1)) == 8
 
 
-def test_it_exports_mentions(viewer, workspace, data):
-    rows = _csv(viewer, workspace, "mentions")
+def test_it_exports_mentions(viewer_client, workspace, data):
+    rows = _csv(viewer_client, workspace, "mentions")
     assert rows[0] == [
         "answer_id",
         "answered_at",
@@ -66,11 +57,11 @@ def test_it_exports_mentions(viewer, workspace, data):
     assert len(rows) == 1 + 7 + 6 + 3
     first = next(r for r in rows[1:] if r[0] == str(data["answers"][4].pk) and r[4] == "Acme")
     assert (first[5], first[6], first[7]) == ("own", "1", "3")
-    assert len(_csv(viewer, workspace, "mentions", prompt=data["P1"].pk)) == 1 + 5 + 3 + 2
+    assert len(_csv(viewer_client, workspace, "mentions", prompt=data["P1"].pk)) == 1 + 5 + 3 + 2
 
 
-def test_it_exports_citations(viewer, workspace, data):
-    rows = _csv(viewer, workspace, "citations")
+def test_it_exports_citations(viewer_client, workspace, data):
+    rows = _csv(viewer_client, workspace, "citations")
     assert rows[0][:6] == ["answer_id", "answered_at", "prompt_id", "position", "domain", "brand"]
     assert len(rows) == 6
     assert sorted(r[4] for r in rows[1:]) == [
@@ -81,11 +72,13 @@ def test_it_exports_citations(viewer, workspace, data):
         "g2.com",
     ]
     assert {r[5] for r in rows[1:] if r[4] == "acme.com"} == {"Acme"}
-    assert len(_csv(viewer, workspace, "citations", domain="g2.com")) == 1 + 4  # answers citing g2
+    assert (
+        len(_csv(viewer_client, workspace, "citations", domain="g2.com")) == 1 + 4
+    )  # answers citing g2
 
 
-def test_it_exports_costs_including_failed_tasks(viewer, workspace, data):
-    rows = _csv(viewer, workspace, "costs")
+def test_it_exports_costs_including_failed_tasks(viewer_client, workspace, data):
+    rows = _csv(viewer_client, workspace, "costs")
     assert rows[0] == [
         "task_id",
         "tag",
@@ -102,8 +95,10 @@ def test_it_exports_costs_including_failed_tasks(viewer, workspace, data):
     assert sorted(r[3] for r in rows[1:])[:2] == ["collected", "collected"]
     assert {"failed", "expired"} <= {r[3] for r in rows[1:]}
     assert {r[9] for r in rows[1:] if r[3] == "collected"} == {"0.010000"}
-    assert len(_csv(viewer, workspace, "costs", model="m2")) == 4
+    assert len(_csv(viewer_client, workspace, "costs", model="m2")) == 4
 
 
-def test_it_refuses_unknown_kinds(viewer, workspace):
-    assert viewer.get(reverse("export_csv", args=[workspace.pk, "secrets"])).status_code == 404
+def test_it_refuses_unknown_kinds(viewer_client, workspace):
+    assert (
+        viewer_client.get(reverse("export_csv", args=[workspace.pk, "secrets"])).status_code == 404
+    )

@@ -12,12 +12,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def editor_client(client, make_member, workspace):
-    client.force_login(make_member(workspace, "editor"))
-    return client
-
-
 def _url(name, workspace, *args):
     return reverse(name, args=[workspace.pk, *args])
 
@@ -249,20 +243,21 @@ def test_it_offers_pause_instead_of_deleting_a_prompt_with_tasks(editor_client, 
     assert Prompt.objects.filter(pk=prompt.pk).exists()
 
 
-def test_it_refuses_viewers_every_change(client, make_member, workspace):
+def test_it_refuses_viewers_every_change(viewer_client, workspace):
     prompt = prompt_create(workspace=workspace, text="Best CRM?")
-    client.force_login(make_member(workspace, "viewer"))
-    page = client.get(_url("prompt_list", workspace)).content.decode()
+    page = viewer_client.get(_url("prompt_list", workspace)).content.decode()
     assert "Best CRM?" in page
     assert "New prompt" not in page
     assert _url("prompt_delete", workspace, prompt.pk) not in page
-    assert client.post(_url("prompt_create", workspace), {"text": "x?"}).status_code == 403
+    assert viewer_client.post(_url("prompt_create", workspace), {"text": "x?"}).status_code == 403
     edit = _url("prompt_edit", workspace, prompt.pk)
-    assert client.post(edit, {"text": "Hijacked"}).status_code == 403
+    assert viewer_client.post(edit, {"text": "Hijacked"}).status_code == 403
     toggle = _url("prompt_toggle", workspace, prompt.pk)
-    assert client.post(toggle, {"active": "0"}, **HTMX).status_code == 403
-    assert client.post(_url("prompt_delete", workspace, prompt.pk)).status_code == 403
-    assert client.post(_url("prompt_import", workspace), {"lines": "New?"}).status_code == 403
+    assert viewer_client.post(toggle, {"active": "0"}, **HTMX).status_code == 403
+    assert viewer_client.post(_url("prompt_delete", workspace, prompt.pk)).status_code == 403
+    assert (
+        viewer_client.post(_url("prompt_import", workspace), {"lines": "New?"}).status_code == 403
+    )
     prompt.refresh_from_db()
     assert (prompt.text, prompt.is_active, Prompt.objects.count()) == ("Best CRM?", True, 1)
 

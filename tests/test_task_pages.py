@@ -8,43 +8,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.models import (
-    Answer,
     ApiCall,
-    Citation,
     Monitor,
     PipelineHalt,
-    Prompt,
-    Task,
     TaskEvent,
     TaskStatus,
 )
 from monitoring.services.history import task_cost_record, task_transition
+from tests.factories import make_answer, make_prompt, make_task, make_tasks
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def viewer(client, make_member, workspace):
-    client.force_login(make_member(workspace, "viewer"))
-    return client
-
-
-def make_tasks(workspace, n, *, status=TaskStatus.QUEUED, prompt=None, monitor=None, **fields):
-    prompt = prompt or Prompt.objects.create(workspace=workspace, text=f"Best CRM #{n}?")
-    start = Task.objects.count()
-    Task.objects.bulk_create(
-        Task(
-            workspace=workspace,
-            prompt=prompt,
-            monitor=monitor,
-            tag=f"t-{start + i}-{status}",
-            request_body={"model_name": "claude-sonnet-4-20250514"},
-            status=status,
-            **fields,
-        )
-        for i in range(n)
-    )
-    return list(Task.objects.filter(prompt=prompt, status=status).order_by("id"))
 
 
 def list_url(workspace, **query):
@@ -58,51 +31,57 @@ def rows(response):
     return response.content.decode().count('data-testid="task-row"')
 
 
-def test_it_filters_by_status_prompt_monitor_and_dates(viewer, workspace):
+def test_it_filters_by_status_prompt_monitor_and_dates(viewer_client, workspace):
     weekly = Monitor.objects.create(workspace=workspace, name="Weekly CRM")
-    crm = Prompt.objects.create(workspace=workspace, text="Which CRM for agencies?")
-    make_tasks(workspace, 3, prompt=crm, monitor=weekly, status=TaskStatus.POSTED)
-    make_tasks(workspace, 2, status=TaskStatus.COLLECTED)
-    old = make_tasks(workspace, 1, status=TaskStatus.FAILED)[0]
-    Task.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=10))
+    crm = make_prompt(workspace=workspace, text="Which CRM for agencies?")
+    make_tasks(workspace=workspace, count=3, prompt=crm, monitor=weekly, status=TaskStatus.POSTED)
+    make_tasks(workspace=workspace, count=2, status=TaskStatus.COLLECTED)
+    make_task(
+        workspace=workspace,
+        status=TaskStatus.FAILED,
+        created_at=timezone.now() - timedelta(days=10),
+    )
 
-    assert rows(viewer.get(list_url(workspace))) == 6
-    assert rows(viewer.get(list_url(workspace, status="posted"))) == 3
-    assert rows(viewer.get(list_url(workspace, q="agencies"))) == 3
-    assert rows(viewer.get(list_url(workspace, prompt=crm.pk))) == 3
-    assert rows(viewer.get(list_url(workspace, monitor=weekly.pk))) == 3
+    assert rows(viewer_client.get(list_url(workspace))) == 6
+    assert rows(viewer_client.get(list_url(workspace, status="posted"))) == 3
+    assert rows(viewer_client.get(list_url(workspace, q="agencies"))) == 3
+    assert rows(viewer_client.get(list_url(workspace, prompt=crm.pk))) == 3
+    assert rows(viewer_client.get(list_url(workspace, monitor=weekly.pk))) == 3
     day = (timezone.now() - timedelta(days=10)).date().isoformat()
-    assert rows(viewer.get(list_url(workspace, created_from=day, created_to=day))) == 1
-    assert rows(viewer.get(list_url(workspace, status="nonsense"))) == 6  # ignored, not a 500
-    page = viewer.get(list_url(workspace, q="agencies")).content.decode()
+    assert rows(viewer_client.get(list_url(workspace, created_from=day, created_to=day))) == 1
+    # An unknown status is ignored, not a 500.
+    assert rows(viewer_client.get(list_url(workspace, status="nonsense"))) == 6
+    page = viewer_client.get(list_url(workspace, q="agencies")).content.decode()
     # Counts per status follow the other filters: only the three CRM tasks, all posted.
     assert 'data-status="posted"' in page
     assert 'data-status="collected"' not in page
 
 
-def test_it_shows_no_tasks_of_another_workspace(viewer, workspace, other_workspace):
-    theirs = make_tasks(other_workspace, 1, status=TaskStatus.POSTED)[0]
-    assert rows(viewer.get(list_url(workspace))) == 0
+def test_it_shows_no_tasks_of_another_workspace(viewer_client, workspace, other_workspace):
+    theirs = make_task(workspace=other_workspace, status=TaskStatus.POSTED)
+    assert rows(viewer_client.get(list_url(workspace))) == 0
     for name in ("task_detail", "task_status"):
-        response = viewer.get(reverse(name, args=[workspace.pk, theirs.pk]))
+        response = viewer_client.get(reverse(name, args=[workspace.pk, theirs.pk]))
         assert response.status_code == 404
 
 
-def test_it_paginates_by_50_keeping_the_filters(viewer, workspace):
-    make_tasks(workspace, 120, status=TaskStatus.POSTED)
-    first = viewer.get(list_url(workspace, status="posted"))
+def test_it_paginates_by_50_keeping_the_filters(viewer_client, workspace):
+    make_tasks(workspace=workspace, count=120, status=TaskStatus.POSTED)
+    first = viewer_client.get(list_url(workspace, status="posted"))
     assert rows(first) == 50
     body = first.content.decode()
     assert "Page 1 of 3" in body
     assert "?status=posted&amp;page=2" in body
-    last = viewer.get(list_url(workspace, status="posted", page=3))
+    last = viewer_client.get(list_url(workspace, status="posted", page=3))
     assert rows(last) == 20
 
 
-def test_it_returns_the_results_partial_to_htmx_with_vary(viewer, workspace):
-    make_tasks(workspace, 2, status=TaskStatus.POSTED)
-    full = viewer.get(list_url(workspace))
-    partial = viewer.get(list_url(workspace, status="posted"), headers={"HX-Request": "true"})
+def test_it_returns_the_results_partial_to_htmx_with_vary(viewer_client, workspace):
+    make_tasks(workspace=workspace, count=2, status=TaskStatus.POSTED)
+    full = viewer_client.get(list_url(workspace))
+    partial = viewer_client.get(
+        list_url(workspace, status="posted"), headers={"HX-Request": "true"}
+    )
     assert "HX-Request" in full["Vary"]
     assert "HX-Request" in partial["Vary"]
     assert "<html" in full.content.decode()
@@ -114,31 +93,31 @@ def test_it_returns_the_results_partial_to_htmx_with_vary(viewer, workspace):
     assert rows(partial) == 2
 
 
-def test_it_polls_a_status_badge_only_while_the_task_is_not_final(viewer, workspace):
-    task = make_tasks(workspace, 1, status=TaskStatus.POSTED)[0]
+def test_it_polls_a_status_badge_only_while_the_task_is_not_final(viewer_client, workspace):
+    task = make_task(workspace=workspace, status=TaskStatus.POSTED)
     url = reverse("task_status", args=[workspace.pk, task.pk])
-    badge = viewer.get(url).content.decode()
+    badge = viewer_client.get(url).content.decode()
     assert 'hx-trigger="every 2s"' in badge
     assert f'hx-get="{url}"' in badge
     assert 'hx-swap="outerHTML"' in badge
     assert ">Posted<" in badge
 
     task_transition(task=task, to=TaskStatus.COLLECTED, allowed_from=[TaskStatus.POSTED])
-    badge = viewer.get(url).content.decode()
+    badge = viewer_client.get(url).content.decode()
     assert ">Collected<" in badge
     assert "hx-trigger" not in badge
     assert "hx-get" not in badge
 
 
-def test_it_polls_only_the_non_final_rows_of_the_list(viewer, workspace):
-    make_tasks(workspace, 3, status=TaskStatus.POSTED)
-    make_tasks(workspace, 4, status=TaskStatus.COLLECTED)
-    page = viewer.get(list_url(workspace)).content.decode()
+def test_it_polls_only_the_non_final_rows_of_the_list(viewer_client, workspace):
+    make_tasks(workspace=workspace, count=3, status=TaskStatus.POSTED)
+    make_tasks(workspace=workspace, count=4, status=TaskStatus.COLLECTED)
+    page = viewer_client.get(list_url(workspace)).content.decode()
     assert page.count('hx-trigger="every 2s"') == 3
 
 
 def _collected_task(workspace, text="**HubSpot** is a good pick.\nThen Pipedrive."):
-    task = make_tasks(workspace, 1, status=TaskStatus.POSTED)[0]
+    task = make_task(workspace=workspace, status=TaskStatus.POSTED)
     call = ApiCall.objects.create(
         endpoint="task_get",
         started_at=timezone.now(),
@@ -155,10 +134,8 @@ def _collected_task(workspace, text="**HubSpot** is a good pick.\nThen Pipedrive
         collected_at=timezone.now(),
     )
     task_cost_record(task=task, field="money_spent", amount=Decimal("0.004567"), api_call=call)
-    answer = Answer.objects.create(
+    make_answer(
         task=task,
-        workspace=workspace,
-        prompt=task.prompt,
         text=text,
         model_name="claude-sonnet-4-20250514",
         input_tokens=12,
@@ -167,23 +144,21 @@ def _collected_task(workspace, text="**HubSpot** is a good pick.\nThen Pipedrive
         money_spent=Decimal("0.004567"),
         answered_at=timezone.now(),
         fan_out_queries=["best crm for agencies 2025"],
-        raw={},
-    )
-    Citation.objects.create(
-        answer=answer, position=1, url="https://www.g2.com/crm", title="G2 CRM", domain="g2.com"
-    )
-    Citation.objects.create(
-        answer=answer, position=2, url="javascript:alert(1)", title="Bad", domain="evil.test"
+        citations=[
+            {"url": "https://www.g2.com/crm", "title": "G2 CRM", "domain": "g2.com"},
+            {"url": "javascript:alert(1)", "title": "Bad", "domain": "evil.test"},
+        ],
+        analyze=False,
     )
     return task
 
 
-def test_it_shows_the_timeline_costs_answer_and_citations(viewer, workspace):
+def test_it_shows_the_timeline_costs_answer_and_citations(viewer_client, workspace):
     task = _collected_task(workspace)
     TaskEvent.objects.create(
         task=task, status_from="posting", status_to="queued", error_code=40202, message="Slow down"
     )
-    page = viewer.get(reverse("task_detail", args=[workspace.pk, task.pk])).content.decode()
+    page = viewer_client.get(reverse("task_detail", args=[workspace.pk, task.pk])).content.decode()
     assert 'data-testid="timeline"' in page
     assert "Answer stored." in page
     assert "<code>task_get</code> · HTTP 200 · ok · gateway price 0.012300 USD" in page
@@ -202,74 +177,82 @@ def test_it_shows_the_timeline_costs_answer_and_citations(viewer, workspace):
     assert "hx-trigger" not in page
 
 
-def test_it_escapes_the_answer_text(viewer, workspace):
+def test_it_escapes_the_answer_text(viewer_client, workspace):
     task = _collected_task(workspace, text="Try <script>alert('x')</script> and <b>Acme</b>")
-    page = viewer.get(reverse("task_detail", args=[workspace.pk, task.pk])).content.decode()
+    page = viewer_client.get(reverse("task_detail", args=[workspace.pk, task.pk])).content.decode()
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert "<b>Acme</b>" not in page
 
 
-def test_it_live_updates_the_detail_only_until_final(viewer, workspace):
-    task = make_tasks(workspace, 1, status=TaskStatus.POSTED)[0]
+def test_it_live_updates_the_detail_only_until_final(viewer_client, workspace):
+    task = make_task(workspace=workspace, status=TaskStatus.POSTED)
     url = reverse("task_detail", args=[workspace.pk, task.pk])
-    page = viewer.get(url)
+    page = viewer_client.get(url)
     assert 'hx-trigger="every 2s"' in page.content.decode()
     assert "HX-Request" in page["Vary"]
-    partial = viewer.get(url, headers={"HX-Request": "true"}).content.decode()
+    partial = viewer_client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert partial.startswith('<div id="task-live"') or 'id="task-live"' in partial[:200]
     assert "<html" not in partial
     assert 'hx-trigger="every 2s"' in partial
     task_transition(task=task, to=TaskStatus.EXPIRED, allowed_from=[TaskStatus.POSTED])
-    partial = viewer.get(url, headers={"HX-Request": "true"}).content.decode()
+    partial = viewer_client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert "hx-trigger" not in partial
     assert "the task ended as “Expired”" in partial
 
 
-def test_it_warns_when_posting_is_halted(viewer, workspace):
-    assert 'data-testid="halt-banner"' not in viewer.get(list_url(workspace)).content.decode()
+def test_it_warns_when_posting_is_halted(viewer_client, workspace):
+    assert (
+        'data-testid="halt-banner"' not in viewer_client.get(list_url(workspace)).content.decode()
+    )
     PipelineHalt.objects.create(reason="Insufficient balance on the AIsa account.", error_code=402)
-    page = viewer.get(list_url(workspace)).content.decode()
+    page = viewer_client.get(list_url(workspace)).content.decode()
     assert 'data-testid="halt-banner"' in page
     assert "Posting is halted." in page
     assert "Insufficient balance" in page
     PipelineHalt.objects.update(resolved_at=timezone.now())
-    assert 'data-testid="halt-banner"' not in viewer.get(list_url(workspace)).content.decode()
+    assert (
+        'data-testid="halt-banner"' not in viewer_client.get(list_url(workspace)).content.decode()
+    )
 
 
-def test_it_explains_why_tasks_are_held_with_their_count(viewer, workspace):
-    held = make_tasks(workspace, 3, status=TaskStatus.HELD)
+def test_it_explains_why_tasks_are_held_with_their_count(viewer_client, workspace):
+    held = make_tasks(workspace=workspace, count=3, status=TaskStatus.HELD)
     TaskEvent.objects.create(
         task=held[0],
         status_from="queued",
         status_to="held",
         message="Held: this workspace's monthly budget is used up.",
     )
-    page = viewer.get(list_url(workspace)).content.decode()
+    page = viewer_client.get(list_url(workspace)).content.decode()
     assert "3 tasks held for budget." in page
     assert "monthly budget is used up" in page
 
 
 @pytest.mark.parametrize("n", [10, 500])
-def test_it_lists_in_constant_queries(viewer, workspace, n, django_assert_max_num_queries):
+def test_it_lists_in_constant_queries(viewer_client, workspace, n, django_assert_max_num_queries):
     monitor = Monitor.objects.create(workspace=workspace, name="Daily")
-    make_tasks(workspace, n // 2, status=TaskStatus.POSTED, monitor=monitor)
-    make_tasks(workspace, n - n // 2, status=TaskStatus.HELD)
+    make_tasks(workspace=workspace, count=n // 2, status=TaskStatus.POSTED, monitor=monitor)
+    make_tasks(workspace=workspace, count=n - n // 2, status=TaskStatus.HELD)
     PipelineHalt.objects.create(reason="Key revoked", error_code=401)
-    viewer.get(list_url(workspace))  # the first visit also stores the workspace in the session
+    viewer_client.get(
+        list_url(workspace)
+    )  # the first visit also stores the workspace in the session
     with django_assert_max_num_queries(10):
-        response = viewer.get(list_url(workspace))
+        response = viewer_client.get(list_url(workspace))
     assert rows(response) == min(n, 50)
     with django_assert_max_num_queries(8):
-        viewer.get(list_url(workspace, status="posted"), headers={"HX-Request": "true"})
+        viewer_client.get(list_url(workspace, status="posted"), headers={"HX-Request": "true"})
 
 
 @pytest.mark.parametrize("n", [2, 40])
-def test_it_shows_a_task_in_constant_queries(viewer, workspace, n, django_assert_max_num_queries):
+def test_it_shows_a_task_in_constant_queries(
+    viewer_client, workspace, n, django_assert_max_num_queries
+):
     task = _collected_task(workspace)
     for i in range(n):
         task_cost_record(task=task, field="cost_reported", amount=Decimal(i + 1))
     url = reverse("task_detail", args=[workspace.pk, task.pk])
-    viewer.get(url)
+    viewer_client.get(url)
     with django_assert_max_num_queries(8):
-        assert viewer.get(url).status_code == 200
+        assert viewer_client.get(url).status_code == 200

@@ -16,22 +16,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from monitoring.aisa.client import AisaClient
+from tests.factories import TEST_KEY
 
-KEY = "sk-aisa-test-key"
 BASIC_KEY = "sandbox-login:Pa55w0rd-sandbox"
-TASK = {
-    "user_prompt": "What is the best CRM for a small agency?",
-    "model_name": "claude-sonnet-4-0",
-}
-
-
-def make_task(tag: str, **fields) -> dict:
-    return {**TASK, "tag": tag, **fields}
 
 
 @pytest.fixture
 def client(sandbox):
-    with AisaClient(sandbox.aisa_base_url, KEY, connect_timeout=2, read_timeout=5) as aisa:
+    with AisaClient(sandbox.aisa_base_url, TEST_KEY, connect_timeout=2, read_timeout=5) as aisa:
         yield aisa
 
 
@@ -125,16 +117,3 @@ def scripted():
     server = Scripted()
     yield server
     server.close()
-
-
-def envelope(code: int, message: str = "", tasks=None, cost=0) -> dict:
-    return {
-        "version": "0.1.20250724",
-        "status_code": code,
-        "status_message": message,
-        "time": "0.01 sec.",
-        "cost": cost,
-        "tasks_count": len(tasks or []),
-        "tasks_error": 0,
-        "tasks": tasks,
-    }

@@ -14,13 +14,13 @@ from monitoring.aisa.client import AisaClient
 from monitoring.aisa.contract import ModelInfo, Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.pipeline.client import api_client
-from tests.aisa.conftest import KEY, envelope, make_task
+from tests.factories import TEST_KEY, api_envelope, client_task
 
 # --- Happy paths of every endpoint -----------------------------------------------------
 
 
 def test_it_posts_a_batch_and_returns_outcomes_in_request_order(client, sandbox):
-    tasks = [make_task(f"t{i}") for i in range(5)]
+    tasks = [client_task(f"t{i}") for i in range(5)]
     batch = client.task_post(tasks)
     assert [t.tag for t in batch.tasks] == ["t0", "t1", "t2", "t3", "t4"]
     assert all(t.outcome is Outcome.SUCCESS and t.status_code == 20100 for t in batch.tasks)
@@ -33,22 +33,22 @@ def test_it_posts_a_batch_and_returns_outcomes_in_request_order(client, sandbox)
 
 
 def test_it_sends_a_json_array_with_bearer_auth(scripted):
-    scripted.add(200, envelope(20000, "Ok.", []))
-    with AisaClient(scripted.url + "/apis/v1/dataforseo", KEY) as client:
-        client.task_post([make_task("a")])
+    scripted.add(200, api_envelope(20000, "Ok.", []))
+    with AisaClient(scripted.url + "/apis/v1/dataforseo", TEST_KEY) as client:
+        client.task_post([client_task("a")])
     request = scripted.requests[0]
     assert request["path"] == "/apis/v1/dataforseo/ai_optimization/claude/llm_responses/task_post"
-    assert request["headers"]["Authorization"] == f"Bearer {KEY}"
-    assert json.loads(request["body"]) == [make_task("a")]
+    assert request["headers"]["Authorization"] == f"Bearer {TEST_KEY}"
+    assert json.loads(request["body"]) == [client_task("a")]
 
 
 def test_it_reports_each_task_of_a_mixed_batch(client, sandbox):
     sandbox.add_fault("task_rate_limit", every=3)
     tasks = [
-        make_task("ok-1"),
-        make_task("too-long", user_prompt="x" * 501),
-        make_task("throttled"),
-        make_task("ok-2"),
+        client_task("ok-1"),
+        client_task("too-long", user_prompt="x" * 501),
+        client_task("throttled"),
+        client_task("ok-2"),
     ]
     batch = client.task_post(tasks)
     outcomes = [(t.tag, t.outcome, t.status_code) for t in batch.tasks]
@@ -71,9 +71,9 @@ def test_it_marks_tasks_the_answer_does_not_mention_as_unknown(scripted):
         "cost": 0.01,
         "data": {"tag": "b"},
     }
-    scripted.add(200, envelope(20000, "Ok.", [created], cost=0.01))
-    with AisaClient(scripted.url, KEY) as client:
-        batch = client.task_post([make_task("a"), make_task("b")])
+    scripted.add(200, api_envelope(20000, "Ok.", [created], cost=0.01))
+    with AisaClient(scripted.url, TEST_KEY) as client:
+        batch = client.task_post([client_task("a"), client_task("b")])
     assert [(t.tag, t.outcome) for t in batch.tasks] == [
         ("a", Outcome.UNKNOWN),
         ("b", Outcome.SUCCESS),
@@ -82,7 +82,7 @@ def test_it_marks_tasks_the_answer_does_not_mention_as_unknown(scripted):
 
 
 def test_it_fetches_a_finished_answer(client, sandbox):
-    task = make_task("answer", web_search=True, force_web_search=True)
+    task = client_task("answer", web_search=True, force_web_search=True)
     task_id = client.task_post([task]).tasks[0].id
     sandbox.complete_all()
     result = client.task_get(task_id)
@@ -107,7 +107,7 @@ def test_it_fetches_a_finished_answer(client, sandbox):
 
 def test_it_reports_a_task_not_ready_as_an_outcome(client, sandbox):
     sandbox.task_delay = 60
-    task_id = client.task_post([make_task("slow")]).tasks[0].id
+    task_id = client.task_post([client_task("slow")]).tasks[0].id
     result = client.task_get(task_id)
     assert result.outcome is Outcome.NOT_READY
     assert result.status_code in (40601, 40602)
@@ -122,7 +122,7 @@ def test_it_reports_an_unknown_task_id_as_an_outcome(client):
 
 
 def test_it_lists_ready_tasks(client, sandbox):
-    posted = client.task_post([make_task("r1"), make_task("r2")])
+    posted = client.task_post([client_task("r1"), client_task("r2")])
     sandbox.complete_all()
     ready = client.tasks_ready()
     assert {(r.id, r.tag) for r in ready} == {(t.id, t.tag) for t in posted.tasks}
@@ -131,7 +131,7 @@ def test_it_lists_ready_tasks(client, sandbox):
 
 
 def test_it_finds_posted_tasks_by_tag_in_the_id_list(client):
-    posted = client.task_post([make_task("lost-1"), make_task("lost-2")])
+    posted = client.task_post([client_task("lost-1"), client_task("lost-2")])
     now = datetime.now(UTC)
     items = client.id_list(
         datetime_from=now - timedelta(minutes=5), datetime_to=now + timedelta(minutes=1)
@@ -140,7 +140,7 @@ def test_it_finds_posted_tasks_by_tag_in_the_id_list(client):
     item = items[0]
     assert isinstance(item.cost, Decimal)
     assert item.datetime_posted.utcoffset() == timedelta(0)
-    assert item.metadata["user_prompt"] == make_task("x")["user_prompt"]
+    assert item.metadata["user_prompt"] == client_task("x")["user_prompt"]
 
 
 def test_it_refuses_naive_datetimes_for_the_id_list(client, sandbox):
@@ -153,12 +153,12 @@ def test_it_lists_models_of_the_configured_family(client, sandbox):
     models = client.models()
     assert all(isinstance(m, ModelInfo) for m in models)
     assert any(m.model_name.startswith("claude-") and m.web_search_supported for m in models)
-    with AisaClient(sandbox.aisa_base_url, KEY, family="chat_gpt") as chat_gpt:
+    with AisaClient(sandbox.aisa_base_url, TEST_KEY, family="chat_gpt") as chat_gpt:
         assert all(m.model_name.startswith(("gpt", "o4")) for m in chat_gpt.models())
 
 
 def test_it_answers_live(client, sandbox):
-    result = client.live(make_task("live"))
+    result = client.live(client_task("live"))
     assert result.ready
     assert result.cost == Decimal("0.0006") + result.answer.money_spent
     assert result.tag == "live"
@@ -166,14 +166,14 @@ def test_it_answers_live(client, sandbox):
 
 
 def test_it_works_with_basic_auth_against_dataforseo(basic_client, sandbox):
-    batch = basic_client.task_post([make_task("basic")])
+    batch = basic_client.task_post([client_task("basic")])
     assert batch.tasks[0].created
     assert basic_client.models()
 
 
 def test_it_reads_the_settings(settings, sandbox):
     settings.AISA_BASE_URL = sandbox.aisa_base_url
-    settings.AISA_API_KEY = KEY
+    settings.AISA_API_KEY = TEST_KEY
     settings.AISA_AUTH_SCHEME = "bearer"
     settings.AISA_READ_TIMEOUT = 7
     with api_client() as client:
@@ -183,9 +183,9 @@ def test_it_reads_the_settings(settings, sandbox):
 
 def test_it_records_cost_headers(scripted):
     headers = {"X-AISA-Price-USD": "0.0123", "X-RateLimit-Remaining": "59", "Server": "x"}
-    scripted.add(200, envelope(20000, "Ok.", []), **headers)
-    with AisaClient(scripted.url, KEY) as client:
-        call = client.task_post([make_task("a")]).call
+    scripted.add(200, api_envelope(20000, "Ok.", []), **headers)
+    with AisaClient(scripted.url, TEST_KEY) as client:
+        call = client.task_post([client_task("a")]).call
     assert call.price_usd == Decimal("0.0123")
     assert call.headers == {"X-AISA-Price-USD": "0.0123", "X-RateLimit-Remaining": "59"}
     assert call.elapsed, "the call was timed"
@@ -196,7 +196,7 @@ def test_it_records_cost_headers(scripted):
 
 def test_it_refuses_101_tasks_without_calling(client, sandbox):
     with pytest.raises(ValueError, match="100"):
-        client.task_post([make_task(str(i)) for i in range(101)])
+        client.task_post([client_task(str(i)) for i in range(101)])
     assert sandbox.calls == []
 
 
@@ -210,7 +210,7 @@ def test_it_refuses_bad_configuration():
     with pytest.raises(ValueError, match="login:password"):
         AisaClient("http://x", "no-colon", auth_scheme="basic")
     with pytest.raises(ValueError, match="family"):
-        AisaClient("http://x", KEY, family="perplexity")
+        AisaClient("http://x", TEST_KEY, family="perplexity")
     with pytest.raises(ValueError, match="API key"):
         AisaClient("http://x", "")
 
@@ -234,7 +234,7 @@ def fail(call) -> AisaError:
 
 def test_it_raises_rate_limited_on_an_envelope_40202(client, sandbox):
     sandbox.add_fault("rate_limit")
-    err = fail(lambda: client.task_post([make_task("a")]))
+    err = fail(lambda: client.task_post([client_task("a")]))
     assert (err.outcome, err.status_code, err.http_status) == (Outcome.RATE_LIMITED, 40202, 200)
     assert err.retryable
     assert not err.request_may_have_been_processed
@@ -244,7 +244,7 @@ def test_it_raises_rate_limited_on_an_envelope_40202(client, sandbox):
 
 def test_it_raises_payment_on_a_402(client, sandbox):
     sandbox.add_fault("payment")
-    err = fail(lambda: client.task_post([make_task("a")]))
+    err = fail(lambda: client.task_post([client_task("a")]))
     assert (err.outcome, err.status_code, err.http_status) == (Outcome.PAYMENT, 40200, 402)
     assert not err.retryable
     assert "top it up" in err.message
@@ -260,7 +260,7 @@ def test_it_raises_auth_for_a_refused_key(sandbox):
 
 def test_it_raises_auth_on_the_unauthorized_fault(client, sandbox):
     sandbox.add_fault("unauthorized")
-    err = fail(lambda: client.task_post([make_task("a")]))
+    err = fail(lambda: client.task_post([client_task("a")]))
     assert err.outcome is Outcome.AUTH
     assert "invalid_api_key" in err.message
     assert not err.retryable
@@ -283,48 +283,48 @@ def test_it_raises_auth_on_the_unauthorized_fault(client, sandbox):
     ],
 )
 def test_it_classifies_each_envelope_code(scripted, code, http, outcome):
-    scripted.add(http, envelope(code, f"message of {code}"))
-    with AisaClient(scripted.url, KEY) as client:
-        err = fail(lambda: client.task_post([make_task("a")]))
+    scripted.add(http, api_envelope(code, f"message of {code}"))
+    with AisaClient(scripted.url, TEST_KEY) as client:
+        err = fail(lambda: client.task_post([client_task("a")]))
     assert (err.outcome, err.status_code, err.http_status) == (outcome, code, http)
     assert f"message of {code}" in err.message
 
 
 def test_it_raises_on_a_success_envelope_without_tasks(scripted):
-    scripted.add(200, envelope(20000, "Ok.", None))
-    scripted.add(200, envelope(20000, "Ok.", None))
-    with AisaClient(scripted.url, KEY) as client:
-        assert fail(lambda: client.task_post([make_task("a")])).outcome is Outcome.UNKNOWN
+    scripted.add(200, api_envelope(20000, "Ok.", None))
+    scripted.add(200, api_envelope(20000, "Ok.", None))
+    with AisaClient(scripted.url, TEST_KEY) as client:
+        assert fail(lambda: client.task_post([client_task("a")])).outcome is Outcome.UNKNOWN
         assert fail(client.models).outcome is Outcome.RETRYABLE
 
 
 def test_it_trusts_the_http_status_over_a_success_code_on_an_error(scripted):
-    scripted.add(500, envelope(20000, "Ok.", []))
-    with AisaClient(scripted.url, KEY) as client:
+    scripted.add(500, api_envelope(20000, "Ok.", []))
+    with AisaClient(scripted.url, TEST_KEY) as client:
         err = fail(client.models)
     assert (err.outcome, err.http_status) == (Outcome.RETRYABLE, 500)
 
 
 def test_it_raises_on_a_task_without_a_status_code(scripted):
-    scripted.add(200, envelope(20000, "Ok.", [{"id": "x", "result": None}]))
-    with AisaClient(scripted.url, KEY) as client:
+    scripted.add(200, api_envelope(20000, "Ok.", [{"id": "x", "result": None}]))
+    with AisaClient(scripted.url, TEST_KEY) as client:
         err = fail(lambda: client.task_get("x"))
     assert err.outcome is Outcome.RETRYABLE
     assert "status code" in err.message
 
 
 def test_it_keeps_a_task_id_in_one_path_segment(scripted):
-    scripted.add(200, envelope(20000, "Ok.", [{"id": "a/b?c", "status_code": 40401}]))
-    with AisaClient(scripted.url, KEY) as client:
+    scripted.add(200, api_envelope(20000, "Ok.", [{"id": "a/b?c", "status_code": 40401}]))
+    with AisaClient(scripted.url, TEST_KEY) as client:
         assert client.task_get("a/b?c").outcome is Outcome.NOT_FOUND
     assert scripted.requests[0]["path"].endswith("/task_get/a%2Fb%3Fc")
 
 
 def test_it_raises_when_a_list_endpoint_task_failed(scripted):
     failed = {"id": "x", "status_code": 40501, "status_message": "Invalid Field: 'limit'."}
-    scripted.add(200, envelope(20000, "Ok.", [failed]))
+    scripted.add(200, api_envelope(20000, "Ok.", [failed]))
     now = datetime.now(UTC)
-    with AisaClient(scripted.url, KEY) as client:
+    with AisaClient(scripted.url, TEST_KEY) as client:
         err = fail(lambda: client.id_list(datetime_from=now, datetime_to=now))
     assert err.outcome is Outcome.PERMANENT
     assert err.status_code == 40501
@@ -337,14 +337,14 @@ def test_it_raises_when_a_list_endpoint_task_failed(scripted):
 )
 def test_it_raises_on_json_that_is_not_an_envelope(scripted, body):
     scripted.add(200, body)
-    with AisaClient(scripted.url, KEY) as client:
+    with AisaClient(scripted.url, TEST_KEY) as client:
         assert fail(client.tasks_ready).outcome is Outcome.RETRYABLE
 
 
 def test_it_raises_on_an_envelope_of_the_wrong_shape(scripted):
-    scripted.add(200, envelope(20000, "Ok.", [{"status_code": 20100, "cost": "lots", "id": 7}]))
-    with AisaClient(scripted.url, KEY) as client:
-        err = fail(lambda: client.task_post([make_task("a")]))
+    scripted.add(200, api_envelope(20000, "Ok.", [{"status_code": 20100, "cost": "lots", "id": 7}]))
+    with AisaClient(scripted.url, TEST_KEY) as client:
+        err = fail(lambda: client.task_post([client_task("a")]))
     assert err.outcome is Outcome.UNKNOWN
     assert "unexpected answer" in err.message
 
@@ -365,7 +365,7 @@ def test_it_raises_on_an_envelope_of_the_wrong_shape(scripted):
 )
 def test_it_explains_each_gateway_error_shape(client, sandbox, kind, http, outcome, words):
     sandbox.add_fault(kind)
-    err = fail(lambda: client.task_post([make_task("a")]))
+    err = fail(lambda: client.task_post([client_task("a")]))
     assert (err.outcome, err.http_status, err.status_code) == (outcome, http, None)
     assert words in err.message
     assert "<html>" not in err.message
@@ -379,7 +379,7 @@ def test_it_keeps_the_gateway_request_id(client, sandbox):
 
 def test_it_reads_retry_after_on_a_gateway_429(client, sandbox):
     sandbox.add_fault("gateway_429", retry_after=7)
-    err = fail(lambda: client.task_post([make_task("a")]))
+    err = fail(lambda: client.task_post([client_task("a")]))
     assert (err.outcome, err.http_status, err.retry_after) == (Outcome.RATE_LIMITED, 429, 7.0)
     assert err.retryable
     assert "Retry after 7 s" in err.message
@@ -390,14 +390,14 @@ def test_it_reads_retry_after_as_an_http_date(scripted):
     scripted.add(
         429, {"error": "slow down"}, Retry_After=when.strftime("%a, %d %b %Y %H:%M:%S GMT")
     )
-    with AisaClient(scripted.url, KEY) as client:
+    with AisaClient(scripted.url, TEST_KEY) as client:
         err = fail(client.models)
     assert 100 < err.retry_after <= 120
 
 
 def test_it_treats_malformed_json_after_a_post_as_unknown(client, sandbox):
     sandbox.add_fault("malformed_json")
-    err = fail(lambda: client.task_post([make_task("a")]))
+    err = fail(lambda: client.task_post([client_task("a")]))
     assert err.outcome is Outcome.UNKNOWN
     assert err.request_may_have_been_processed
     assert "malformed JSON" in err.message
@@ -414,15 +414,15 @@ def test_it_treats_a_gateway_timeout_after_a_post_as_unknown(scripted):
     body = {"error": {"type": "upstream_error", "code": "upstream_timeout", "message": "slow"}}
     scripted.add(504, body)
     scripted.add(504, body)
-    with AisaClient(scripted.url, KEY) as client:
-        assert fail(lambda: client.task_post([make_task("a")])).outcome is Outcome.UNKNOWN
+    with AisaClient(scripted.url, TEST_KEY) as client:
+        assert fail(lambda: client.task_post([client_task("a")])).outcome is Outcome.UNKNOWN
         assert fail(client.models).outcome is Outcome.RETRYABLE
 
 
 def test_it_does_not_follow_redirects(scripted):
     scripted.add(302, b"", Location="/elsewhere")
-    with AisaClient(scripted.url, KEY) as client:
-        err = fail(lambda: client.task_post([make_task("a")]))
+    with AisaClient(scripted.url, TEST_KEY) as client:
+        err = fail(lambda: client.task_post([client_task("a")]))
     assert err.http_status == 302
     assert err.outcome is Outcome.PERMANENT
     assert len(scripted.requests) == 1
@@ -432,8 +432,8 @@ def test_it_does_not_follow_redirects(scripted):
 
 
 def test_it_retries_a_refused_connection_even_for_posts(closed_port):
-    with AisaClient(f"http://127.0.0.1:{closed_port}", KEY) as client:
-        err = fail(lambda: client.task_post([make_task("a")]))
+    with AisaClient(f"http://127.0.0.1:{closed_port}", TEST_KEY) as client:
+        err = fail(lambda: client.task_post([client_task("a")]))
     assert err.outcome is Outcome.RETRYABLE
     assert err.retryable
     assert not err.request_may_have_been_processed
@@ -443,16 +443,16 @@ def test_it_retries_a_refused_connection_even_for_posts(closed_port):
 
 
 def test_it_retries_a_connect_timeout_even_for_posts(unanswered_port):
-    with AisaClient(f"http://127.0.0.1:{unanswered_port}", KEY, connect_timeout=0.2) as client:
-        err = fail(lambda: client.task_post([make_task("a")]))
+    with AisaClient(f"http://127.0.0.1:{unanswered_port}", TEST_KEY, connect_timeout=0.2) as client:
+        err = fail(lambda: client.task_post([client_task("a")]))
     assert err.outcome is Outcome.RETRYABLE
     assert "connect timeout" in err.message
 
 
 def test_it_treats_a_read_timeout_of_a_post_as_unknown(sandbox):
     sandbox.add_fault("latency", seconds=0.5)
-    with AisaClient(sandbox.aisa_base_url, KEY, read_timeout=0.2) as client:
-        err = fail(lambda: client.task_post([make_task("a")]))
+    with AisaClient(sandbox.aisa_base_url, TEST_KEY, read_timeout=0.2) as client:
+        err = fail(lambda: client.task_post([client_task("a")]))
     assert err.outcome is Outcome.UNKNOWN
     assert err.request_may_have_been_processed
     assert not err.retryable
@@ -463,21 +463,21 @@ def test_it_treats_a_read_timeout_of_a_post_as_unknown(sandbox):
 
 def test_it_treats_a_read_timeout_of_live_as_unknown(sandbox):
     sandbox.add_fault("latency", seconds=0.5)
-    with AisaClient(sandbox.aisa_base_url, KEY, read_timeout=0.2) as client:
-        assert fail(lambda: client.live(make_task("a"))).outcome is Outcome.UNKNOWN
+    with AisaClient(sandbox.aisa_base_url, TEST_KEY, read_timeout=0.2) as client:
+        assert fail(lambda: client.live(client_task("a"))).outcome is Outcome.UNKNOWN
     assert wait_for_tag(sandbox, "a") == 1
 
 
 def test_it_retries_a_read_timeout_of_a_get(sandbox):
     sandbox.add_fault("latency", seconds=0.5)
-    with AisaClient(sandbox.aisa_base_url, KEY, read_timeout=0.2) as client:
+    with AisaClient(sandbox.aisa_base_url, TEST_KEY, read_timeout=0.2) as client:
         err = fail(client.tasks_ready)
     assert err.outcome is Outcome.RETRYABLE
 
 
 def test_it_never_retries_a_post_whose_connection_dropped(client, sandbox):
     sandbox.add_fault("drop_after_accept")
-    err = fail(lambda: client.task_post([make_task("once")]))
+    err = fail(lambda: client.task_post([client_task("once")]))
     assert err.outcome is Outcome.UNKNOWN
     assert err.request_may_have_been_processed
     assert "connection lost" in err.message
@@ -487,7 +487,7 @@ def test_it_never_retries_a_post_whose_connection_dropped(client, sandbox):
 
 def test_it_cannot_tell_a_drop_before_accept_from_one_after(client, sandbox):
     sandbox.add_fault("drop_before_accept")
-    err = fail(lambda: client.task_post([make_task("never")]))
+    err = fail(lambda: client.task_post([client_task("never")]))
     assert err.outcome is Outcome.UNKNOWN
     assert sandbox.accepted_tags()["never"] == 0
 
@@ -499,8 +499,8 @@ def test_it_retries_a_get_whose_connection_dropped(client, sandbox):
 
 def test_it_treats_a_body_cut_off_after_a_post_as_unknown(scripted):
     scripted.add(200, b'{"status_code": 20000, "tasks": [', Content_Length="500")
-    with AisaClient(scripted.url, KEY) as client:
-        err = fail(lambda: client.task_post([make_task("a")]))
+    with AisaClient(scripted.url, TEST_KEY) as client:
+        err = fail(lambda: client.task_post([client_task("a")]))
     assert err.outcome is Outcome.UNKNOWN
 
 
@@ -553,7 +553,7 @@ def test_it_never_reveals_the_key(sandbox, caplog, scheme, kind):
     base = sandbox.aisa_base_url if scheme == "bearer" else sandbox.dataforseo_base_url
     sandbox.add_fault(kind, seconds=0.5) if kind == "latency" else sandbox.add_fault(kind)
     client = AisaClient(base, key, auth_scheme=scheme, read_timeout=0.3)
-    err = fail(lambda: client.task_post([make_task("a")]))
+    err = fail(lambda: client.task_post([client_task("a")]))
     client.close()
     if kind == "latency":
         wait_for_tag(sandbox, "a")
@@ -591,7 +591,7 @@ def test_it_redacts_a_key_the_server_echoes(scripted, caplog, scheme):
 
 
 def test_it_reports_a_bad_base_url_as_permanent():
-    with AisaClient("api.aisa.one/apis/v1/dataforseo", KEY) as client:
+    with AisaClient("api.aisa.one/apis/v1/dataforseo", TEST_KEY) as client:
         err = fail(client.models)
     assert err.outcome is Outcome.PERMANENT
     assert "AISA_BASE_URL" in err.message

@@ -62,3 +62,19 @@ def log_in(page, live_server):
         expect(page.get_by_role("heading", level=1)).to_be_visible()
 
     return go
+
+
+@pytest.fixture
+def add_brand(page):
+    """Fill in and send the brand list's "Add brand" form (the page must show it)."""
+
+    def add(name: str, aliases: str = "", domains: str = "", kind: str | None = None) -> None:
+        form = page.get_by_test_id("brand-add-form")
+        form.get_by_label("Name", exact=True).fill(name)
+        if kind:
+            form.get_by_label("Kind").select_option(kind)
+        form.get_by_label("Aliases").fill(aliases)
+        form.get_by_label("Domains").fill(domains)
+        form.get_by_role("button", name="Add brand").click()
+
+    return add

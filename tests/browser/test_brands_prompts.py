@@ -6,18 +6,8 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _add_brand(page, name, aliases="", domains="", kind=None):
-    form = page.get_by_test_id("brand-add-form")
-    form.get_by_label("Name", exact=True).fill(name)
-    if kind:
-        form.get_by_label("Kind").select_option(kind)
-    form.get_by_label("Aliases").fill(aliases)
-    form.get_by_label("Domains").fill(domains)
-    form.get_by_role("button", name="Add brand").click()
-
-
 def test_it_adds_brands_in_place_and_imports_and_searches_prompts(
-    log_in, live_server, page, screenshot, make_member, workspace
+    log_in, live_server, page, screenshot, make_member, workspace, add_brand
 ):
     make_member(workspace, "owner", username="marta")
     log_in("marta")
@@ -27,18 +17,18 @@ def test_it_adds_brands_in_place_and_imports_and_searches_prompts(
     screenshot("brands-01-empty")
     page.evaluate("window.__samePage = true")  # lost if anything reloads the whole page
 
-    _add_brand(page, "Acme CRM", "Acme, AcmeCRM", "https://www.Acme-CRM.com/pricing")
+    add_brand("Acme CRM", "Acme, AcmeCRM", "https://www.Acme-CRM.com/pricing")
     own = page.get_by_test_id("brands-own")
     expect(own.get_by_role("row", name=re.compile("Acme CRM"))).to_contain_text("acme-crm.com")
     competitors = page.get_by_test_id("brands-competitor")
-    _add_brand(page, "HubSpot", "HubSpot CRM, HS", "hubspot.com", kind="competitor")
+    add_brand("HubSpot", "HubSpot CRM, HS", "hubspot.com", kind="competitor")
     expect(competitors).to_contain_text("hubspot.com")
-    _add_brand(page, "Pipedrive", "Pipedrive CRM", "pipedrive.com")  # competitor by default now
+    add_brand("Pipedrive", "Pipedrive CRM", "pipedrive.com")  # competitor by default now
     expect(competitors).to_contain_text("pipedrive.com")
     expect(competitors.get_by_role("row")).to_have_count(3)  # header + two brands
     expect(competitors).to_contain_text("HubSpot CRM")
 
-    _add_brand(page, "hubspot")
+    add_brand("hubspot")
     error = page.get_by_test_id("brand-add-form").locator(".field-error")
     expect(error).to_have_text("There is already a brand called “hubspot” here.")
     screenshot("brands-02-duplicate-rejected")

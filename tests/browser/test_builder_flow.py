@@ -8,7 +8,6 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from monitoring.models import LlmModel, Task
-from tests.browser.test_brands_prompts import _add_brand
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,18 +28,18 @@ def _preview_json(page):
 
 
 def test_it_walks_from_brands_to_a_sent_request(
-    log_in, live_server, page, screenshot, make_member, workspace, catalog
+    log_in, live_server, page, screenshot, make_member, workspace, catalog, add_brand
 ):
     make_member(workspace, "owner", username="marta")
     log_in("marta")
 
     page.goto(f"{live_server.url}/w/{workspace.pk}/brands/")
-    _add_brand(page, "Acme CRM", "Acme", "acme-crm.com")
+    add_brand("Acme CRM", "Acme", "acme-crm.com")
     expect(page.get_by_test_id("brands-own")).to_contain_text("acme-crm.com")
     competitors = page.get_by_test_id("brands-competitor")
-    _add_brand(page, "HubSpot", "HubSpot CRM", "hubspot.com", kind="competitor")
+    add_brand("HubSpot", "HubSpot CRM", "hubspot.com", kind="competitor")
     expect(competitors).to_contain_text("hubspot.com")
-    _add_brand(page, "Pipedrive", "Pipedrive CRM", "pipedrive.com")
+    add_brand("Pipedrive", "Pipedrive CRM", "pipedrive.com")
     expect(competitors).to_contain_text("pipedrive.com")
     expect(competitors.get_by_role("row")).to_have_count(3)  # header + two competitors
 

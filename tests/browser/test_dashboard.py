@@ -3,26 +3,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_dashboard import TEXTS, make_answer
+from tests.factories import make_brand
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def demo(workspace):
-    from monitoring.models import Brand, BrandDomain, Prompt, Tag
-
-    acme = Brand.objects.create(workspace=workspace, name="Acme", kind="own")
-    BrandDomain.objects.create(brand=acme, domain="acme.com")
-    Brand.objects.create(workspace=workspace, name="Beta")
-    Brand.objects.create(workspace=workspace, name="Gamma")
-    prompts = {
-        "P1": Prompt.objects.create(workspace=workspace, text="Best analytics tool?"),
-        "P2": Prompt.objects.create(workspace=workspace, text="Cheapest analytics tool?"),
-    }
-    prompts["P1"].tags.add(Tag.objects.create(workspace=workspace, name="pricing"))
-    for p, model, text, urls in TEXTS:
-        make_answer(workspace, prompts[p], text, model=model, urls=urls, fan_out=["best tool"])
+def demo(workspace, prompts, make_dashboard_answers):
+    """The dashboard's data set with fan-out queries; only Acme has a domain."""
+    make_brand(workspace=workspace, name="Acme", kind="own", domains=["acme.com"])
+    make_brand(workspace=workspace, name="Beta")
+    make_brand(workspace=workspace, name="Gamma")
+    make_dashboard_answers(fan_out_queries=["best tool"])
     return workspace
 
 

@@ -6,29 +6,25 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from monitoring.models import Prompt, Task, TaskStatus
+from monitoring.models import TaskStatus
 from monitoring.services.history import task_cost_record, task_transition
+from tests.factories import make_prompt, make_task
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _task(workspace, text, status):
-    prompt = Prompt.objects.create(workspace=workspace, text=text)
-    return Task.objects.create(
-        workspace=workspace,
-        prompt=prompt,
-        tag=f"t-browser-{prompt.pk}",
-        request_body={"model_name": "claude-sonnet-4-20250514", "user_prompt": text},
-        status=status,
-    )
 
 
 def test_it_updates_badges_live_and_stops_polling_when_final(
     log_in, live_server, page, screenshot, make_member, workspace
 ):
     make_member(workspace, "viewer", username="vera")
-    _task(workspace, "Which helpdesk for a small team?", TaskStatus.QUEUED)
-    posted = _task(workspace, "What is the best CRM for agencies?", TaskStatus.POSTED)
+    make_task(
+        prompt=make_prompt(workspace=workspace, text="Which helpdesk for a small team?"),
+        status=TaskStatus.QUEUED,
+    )
+    posted = make_task(
+        prompt=make_prompt(workspace=workspace, text="What is the best CRM for agencies?"),
+        status=TaskStatus.POSTED,
+    )
     task_cost_record(task=posted, field="cost_prepaid", amount=Decimal("0.010000"))
     log_in("vera")
 
@@ -75,8 +71,11 @@ def test_it_filters_the_list_in_place(
 ):
     make_member(workspace, "viewer", username="vic")
     for i in range(3):
-        _task(workspace, f"Best invoicing app #{i}?", TaskStatus.COLLECTED)
-    _task(workspace, "Best CRM?", TaskStatus.FAILED)
+        make_task(
+            prompt=make_prompt(workspace=workspace, text=f"Best invoicing app #{i}?"),
+            status=TaskStatus.COLLECTED,
+        )
+    make_task(prompt=make_prompt(workspace=workspace, text="Best CRM?"), status=TaskStatus.FAILED)
     log_in("vic")
     page.goto(f"{live_server.url}/w/{workspace.pk}/tasks/")
     page.evaluate("window.__samePage = true")

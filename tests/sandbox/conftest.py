@@ -1,4 +1,4 @@
-"""Helpers for talking to the sandbox over real HTTP with plain ``requests``."""
+"""Fixtures for talking to the sandbox over real HTTP with plain ``requests``."""
 
 from __future__ import annotations
 
@@ -6,18 +6,7 @@ import pytest
 import requests
 
 from monitoring.aisa import contract
-
-KEY = "sk-aisa-sandbox"
-BASIC_PAIR = "login:password"
-
-
-def make_task(**fields):
-    task = {
-        "user_prompt": "What is the best CRM for a small business?",
-        "model_name": "claude-sonnet-4-0",
-    }
-    task.update(fields)
-    return task
+from tests.factories import SANDBOX_KEY, sandbox_task
 
 
 class Api:
@@ -26,7 +15,7 @@ class Api:
     def __init__(self, sandbox, family: str = "claude") -> None:
         self.sandbox, self.family = sandbox, family
         self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {KEY}"
+        self.session.headers["Authorization"] = f"Bearer {SANDBOX_KEY}"
 
     def url(self, endpoint: str, task_id: str = "") -> str:
         path = contract.endpoint_path(endpoint, family=self.family, task_id=task_id)
@@ -54,15 +43,27 @@ class Api:
         return task["result"][0]
 
     def answer(self, **fields) -> dict:
-        (task_id,) = self.task_ids(make_task(**fields))
+        (task_id,) = self.task_ids(sandbox_task(**fields))
         return self.result(task_id)
-
-
-def answer_text(result: dict) -> str:
-    messages = [i for i in result["items"] if i["type"] == "message"]
-    return "".join(s["text"] for item in messages for s in item["sections"])
 
 
 @pytest.fixture
 def api(sandbox) -> Api:
     return Api(sandbox)
+
+
+@pytest.fixture
+def make_api():
+    """``make_api(server, family="claude")``: an ``Api`` for another family or server."""
+    return Api
+
+
+@pytest.fixture
+def answer_text():
+    """``answer_text(result)``: the text of a result item's messages, joined."""
+
+    def text(result: dict) -> str:
+        messages = [i for i in result["items"] if i["type"] == "message"]
+        return "".join(s["text"] for item in messages for s in item["sections"])
+
+    return text

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from monitoring.aisa import contract
-from tests.sandbox.conftest import BASIC_PAIR, KEY, Api, make_task
+from tests.factories import BASIC_PAIR, SANDBOX_KEY, sandbox_task
 
 CLAUDE = "/ai_optimization/claude/llm_responses"
 
@@ -46,7 +46,9 @@ def test_it_accepts_basic_auth_on_the_dataforseo_base(sandbox):
     assert response.json()["status_code"] == contract.OK
 
 
-@pytest.mark.parametrize("headers", [{}, basic("login:wrong"), {"Authorization": f"Bearer {KEY}"}])
+@pytest.mark.parametrize(
+    "headers", [{}, basic("login:wrong"), {"Authorization": f"Bearer {SANDBOX_KEY}"}]
+)
 def test_it_answers_bad_dataforseo_credentials_with_an_envelope_40100(sandbox, headers):
     sandbox.api_keys.add(BASIC_PAIR)
     url = sandbox.dataforseo_base_url + CLAUDE + "/models"
@@ -64,10 +66,10 @@ def test_it_restores_the_accepted_keys_on_reset(sandbox):
 
 
 @pytest.mark.parametrize("family", contract.LLM_FAMILIES)
-def test_it_serves_every_family(sandbox, family):
-    api = Api(sandbox, family)
+def test_it_serves_every_family(sandbox, family, make_api):
+    api = make_api(sandbox, family)
     model = api.get("models").json()["tasks"][0]["result"][0]["model_name"]
-    envelope = api.post_tasks(make_task(model_name=model))
+    envelope = api.post_tasks(sandbox_task(model_name=model))
     task = envelope["tasks"][0]
     assert task["status_code"] == contract.TASK_CREATED
     assert task["path"][2] == family
@@ -92,7 +94,7 @@ def test_it_answers_a_wrong_method_with_40400(api):
 
 
 def test_it_creates_tasks_with_uuid_like_ids_and_the_prepayment(api):
-    envelope = api.post_tasks(make_task(tag="a"), make_task(tag="b"))
+    envelope = api.post_tasks(sandbox_task(tag="a"), sandbox_task(tag="b"))
     assert envelope["status_code"] == contract.OK
     assert envelope["tasks_count"] == 2
     assert envelope["tasks_error"] == 0
@@ -108,14 +110,14 @@ def test_it_creates_tasks_with_uuid_like_ids_and_the_prepayment(api):
 
 
 def test_it_accepts_a_single_object_and_tolerates_nulls(api):
-    response = api.post("task_post", make_task(temperature=None, top_p=None, tag=None))
+    response = api.post("task_post", sandbox_task(temperature=None, top_p=None, tag=None))
     task = response.json()["tasks"][0]
     assert task["status_code"] == contract.TASK_CREATED
     assert "top_p" not in task["data"]
 
 
 def test_it_refuses_more_than_100_tasks_with_40006(api, sandbox):
-    envelope = api.post("task_post", [make_task()] * 101).json()
+    envelope = api.post("task_post", [sandbox_task()] * 101).json()
     assert envelope["status_code"] == contract.TOO_MANY_TASKS
     assert envelope["tasks"] is None
     assert sandbox.tasks == {}
@@ -130,7 +132,7 @@ def test_it_refuses_bad_post_data_with_40503(api, body):
 
 def test_it_names_the_invalid_field_in_a_mixed_batch(api, sandbox):
     envelope = api.post_tasks(
-        make_task(), make_task(temperature=2), make_task(user_prompt="x" * 501)
+        sandbox_task(), sandbox_task(temperature=2), sandbox_task(user_prompt="x" * 501)
     )
     codes = [t["status_code"] for t in envelope["tasks"]]
     assert codes == [contract.TASK_CREATED, contract.INVALID_FIELD, contract.INVALID_FIELD]
@@ -142,7 +144,7 @@ def test_it_names_the_invalid_field_in_a_mixed_batch(api, sandbox):
 
 
 def test_it_refuses_web_search_on_a_model_without_it(api):
-    envelope = api.post_tasks(make_task(model_name="claude-3-5-haiku-20241022", web_search=True))
+    envelope = api.post_tasks(sandbox_task(model_name="claude-3-5-haiku-20241022", web_search=True))
     assert envelope["tasks"][0]["status_message"] == "Invalid Field: 'web_search'."
 
 
@@ -153,7 +155,7 @@ def test_it_resolves_a_base_model_name_to_its_latest_version(api):
 
 def test_it_keeps_a_task_in_queue_until_it_is_done(api, sandbox):
     sandbox.task_delay = 60
-    (task_id,) = api.task_ids(make_task())
+    (task_id,) = api.task_ids(sandbox_task())
     task = api.get("task_get", task_id).json()["tasks"][0]
     assert task["status_code"] == contract.TASK_IN_QUEUE
     assert task["status_message"] == "Task In Queue."
@@ -169,7 +171,7 @@ def test_it_keeps_a_task_in_queue_until_it_is_done(api, sandbox):
 
 def test_it_completes_a_task_after_the_delay(api, sandbox):
     sandbox.task_delay = 0.3
-    (task_id,) = api.task_ids(make_task())
+    (task_id,) = api.task_ids(sandbox_task())
     assert api.get("task_get", task_id).json()["tasks"][0]["status_code"] == contract.TASK_IN_QUEUE
     deadline = datetime.now(UTC) + timedelta(seconds=3)
     while api.get("task_get", task_id).json()["tasks"][0]["status_code"] != contract.OK:
@@ -184,7 +186,7 @@ def test_it_answers_an_unknown_task_id_with_40401(api):
 
 
 def test_it_lists_ready_tasks_until_they_are_collected(api):
-    (task_id,) = api.task_ids(make_task(tag="seen here"))
+    (task_id,) = api.task_ids(sandbox_task(tag="seen here"))
     ready = api.get("tasks_ready").json()["tasks"][0]["result"]
     assert [r["id"] for r in ready] == [task_id]
     assert ready[0]["tag"] == "seen here"
@@ -197,7 +199,7 @@ def test_it_lists_ready_tasks_until_they_are_collected(api):
 
 def test_it_lists_posted_tasks_by_id_list_with_their_metadata(api, sandbox):
     sandbox.task_delay = 60
-    first, second = api.task_ids(make_task(tag="lost-answer"), make_task())
+    first, second = api.task_ids(sandbox_task(tag="lost-answer"), sandbox_task())
     now = datetime.now(UTC)
     query = {
         "datetime_from": contract.dt_string(now - timedelta(minutes=1)),
@@ -226,7 +228,7 @@ def test_it_names_a_bad_id_list_parameter(api, sandbox):
 
 
 def test_it_answers_live_synchronously_with_base_price_plus_money_spent(api, sandbox):
-    task = api.post("live", [make_task(tag="live one")]).json()["tasks"][0]
+    task = api.post("live", [sandbox_task(tag="live one")]).json()["tasks"][0]
     assert task["status_code"] == contract.OK
     result = task["result"][0]
     assert task["cost"] == pytest.approx(0.0006 + result["money_spent"])
@@ -235,9 +237,9 @@ def test_it_answers_live_synchronously_with_base_price_plus_money_spent(api, san
 
 
 def test_it_applies_the_live_rules_to_live(api):
-    task = api.post("live", [make_task(postback_url="http://127.0.0.1:9/x")]).json()["tasks"][0]
+    task = api.post("live", [sandbox_task(postback_url="http://127.0.0.1:9/x")]).json()["tasks"][0]
     assert task["status_message"] == "Invalid Field: 'postback_url'."
-    envelope = api.post("live", [make_task(), make_task()]).json()
+    envelope = api.post("live", [sandbox_task(), sandbox_task()]).json()
     assert envelope["status_code"] == 40000
     assert envelope["tasks"] is None
 
@@ -262,15 +264,17 @@ def test_reset_forgets_an_added_login_password_key(sandbox):
 
 
 def test_it_sends_the_price_of_a_task_post_under_the_aisa_base(api):
-    response = api.post("task_post", [make_task(), make_task(top_p=3), make_task(), make_task()])
+    response = api.post(
+        "task_post", [sandbox_task(), sandbox_task(top_p=3), sandbox_task(), sandbox_task()]
+    )
     assert response.headers["X-AISA-Price-USD"] == "0.030000"
     assert response.json()["cost"] == 0.03
-    rejected = api.post("task_post", [make_task(top_p=3)])
+    rejected = api.post("task_post", [sandbox_task(top_p=3)])
     assert rejected.headers["X-AISA-Price-USD"] == "0.000000"
 
 
 def test_it_sends_the_price_of_a_live_call_under_the_aisa_base(api):
-    response = api.post("live", [make_task(web_search=True)])
+    response = api.post("live", [sandbox_task(web_search=True)])
     cost = response.json(parse_float=Decimal)["tasks"][0]["cost"]
     assert cost > contract.LIVE_BASE_PRICE_USD
     assert response.headers["X-AISA-Price-USD"] == f"{cost:.6f}"
@@ -278,20 +282,20 @@ def test_it_sends_the_price_of_a_live_call_under_the_aisa_base(api):
 
 
 def test_it_sends_no_price_for_free_or_failed_calls_or_under_v3(api, sandbox):
-    (task_id,) = api.task_ids(make_task())
+    (task_id,) = api.task_ids(sandbox_task())
     assert "X-AISA-Price-USD" not in api.get("task_get", task_id).headers
     assert "X-AISA-Price-USD" not in api.get("models").headers
-    too_many = api.post("task_post", [make_task()] * (contract.MAX_TASKS_PER_POST + 1))
+    too_many = api.post("task_post", [sandbox_task()] * (contract.MAX_TASKS_PER_POST + 1))
     assert too_many.json()["status_code"] == contract.TOO_MANY_TASKS
     assert "X-AISA-Price-USD" not in too_many.headers
     sandbox.api_keys.add(BASIC_PAIR)
     url = sandbox.dataforseo_base_url + CLAUDE + "/task_post"
-    response = requests.post(url, json=[make_task()], headers=basic(BASIC_PAIR), timeout=5)
+    response = requests.post(url, json=[sandbox_task()], headers=basic(BASIC_PAIR), timeout=5)
     assert response.json()["tasks"][0]["status_code"] == contract.TASK_CREATED
     assert "X-AISA-Price-USD" not in response.headers
     live = requests.post(
         sandbox.dataforseo_base_url + CLAUDE + "/live",
-        json=[make_task()],
+        json=[sandbox_task()],
         headers=basic(BASIC_PAIR),
         timeout=5,
     )

@@ -10,13 +10,13 @@ import requests
 
 from monitoring.aisa import contract
 from sandbox.faults import FAULT_KINDS, parse_cli
-from tests.sandbox.conftest import KEY, make_task
+from tests.factories import SANDBOX_KEY, sandbox_task
 
 
 def test_it_sleeps_for_latency_then_answers_normally(api, sandbox):
     sandbox.add_fault("latency", seconds=0.3)
     started = time.monotonic()
-    envelope = api.post_tasks(make_task())
+    envelope = api.post_tasks(sandbox_task())
     assert time.monotonic() - started >= 0.3
     assert envelope["tasks"][0]["status_code"] == contract.TASK_CREATED
 
@@ -34,7 +34,7 @@ def test_it_answers_gateway_faults_with_the_gateway_body(
     api, sandbox, kind, status, error_type, code
 ):
     sandbox.add_fault(kind)
-    response = api.post("task_post", [make_task()])
+    response = api.post("task_post", [sandbox_task()])
     assert response.status_code == status
     error = response.json()["error"]
     assert error["type"] == error_type
@@ -42,7 +42,7 @@ def test_it_answers_gateway_faults_with_the_gateway_body(
     if code:
         assert error["code"] == code
     assert sandbox.tasks == {}
-    assert api.post("task_post", [make_task()]).status_code == 200
+    assert api.post("task_post", [sandbox_task()]).status_code == 200
 
 
 def test_it_sends_retry_after_with_a_gateway_429(api, sandbox):
@@ -55,7 +55,7 @@ def test_it_sends_retry_after_with_a_gateway_429(api, sandbox):
 )
 def test_it_answers_envelope_faults_accepting_nothing(api, sandbox, kind, code, http):
     sandbox.add_fault(kind)
-    response = api.post("task_post", [make_task()])
+    response = api.post("task_post", [sandbox_task()])
     assert response.status_code == http
     assert response.json()["status_code"] == code
     assert response.json()["tasks"] is None
@@ -64,7 +64,7 @@ def test_it_answers_envelope_faults_accepting_nothing(api, sandbox, kind, code, 
 
 def test_it_rate_limits_every_nth_task_of_a_batch(api, sandbox):
     sandbox.add_fault("task_rate_limit", every=2)
-    envelope = api.post_tasks(*[make_task(tag=str(i)) for i in range(1, 6)])
+    envelope = api.post_tasks(*[sandbox_task(tag=str(i)) for i in range(1, 6)])
     codes = [t["status_code"] for t in envelope["tasks"]]
     assert codes == [20100, 40202, 20100, 40202, 20100]
     assert envelope["tasks_error"] == 2
@@ -95,7 +95,7 @@ def test_it_answers_odd_bodies_on_demand(api, sandbox, kind, status, content_typ
 def test_it_records_a_task_accepted_before_the_connection_dropped(api, sandbox):
     sandbox.add_fault("drop_after_accept", endpoint="task_post")
     with pytest.raises(requests.ConnectionError):
-        api.post("task_post", [make_task(tag="once")])
+        api.post("task_post", [sandbox_task(tag="once")])
     assert sandbox.accepted_tags() == {"once": 1}
     (task,) = sandbox.tasks.values()
     assert api.result(task.id)["model_name"] == "claude-sonnet-4-20250514"
@@ -103,7 +103,7 @@ def test_it_records_a_task_accepted_before_the_connection_dropped(api, sandbox):
 
 
 def test_it_drops_other_endpoints_after_processing(api, sandbox):
-    (task_id,) = api.task_ids(make_task())
+    (task_id,) = api.task_ids(sandbox_task())
     sandbox.add_fault("drop_after_accept", endpoint="task_get")
     with pytest.raises(requests.ConnectionError):
         api.get("task_get", task_id)
@@ -113,7 +113,7 @@ def test_it_drops_other_endpoints_after_processing(api, sandbox):
 def test_it_drops_before_accepting_without_creating_anything(api, sandbox):
     sandbox.add_fault("drop_before_accept")
     with pytest.raises(requests.ConnectionError):
-        api.post("task_post", [make_task(tag="never")])
+        api.post("task_post", [sandbox_task(tag="never")])
     assert sandbox.accepted_tags() == {}
     assert sandbox.tasks == {}
     assert sandbox.calls == [("task_post", 1)]
@@ -122,7 +122,7 @@ def test_it_drops_before_accepting_without_creating_anything(api, sandbox):
 def test_it_limits_a_fault_to_its_count_and_endpoint(api, sandbox):
     sandbox.add_fault("http_500", count=2, endpoint="task_post")
     assert api.get("models").status_code == 200
-    statuses = [api.post("task_post", [make_task()]).status_code for _ in range(3)]
+    statuses = [api.post("task_post", [sandbox_task()]).status_code for _ in range(3)]
     assert statuses == [500, 500, 200]
 
 
@@ -154,7 +154,7 @@ def test_it_is_controlled_over_http(api, sandbox):
     requests.post(control + "/faults", json={"kind": "rate_limit", "count": -1}, timeout=5)
     assert requests.get(control + "/faults", timeout=5).json()["faults"][0]["count"] == -1
     assert requests.delete(control + "/faults", timeout=5).ok
-    (task_id,) = api.task_ids(make_task(tag="x"))
+    (task_id,) = api.task_ids(sandbox_task(tag="x"))
     requests.post(control + "/complete", timeout=5)
     assert api.get("task_get", task_id).json()["tasks"][0]["status_code"] == contract.OK
     received = requests.get(control + "/received", timeout=5).json()
@@ -176,7 +176,9 @@ def test_it_knows_every_fault_kind_the_client_relies_on():
 
 
 def test_it_records_tags_and_calls(api, sandbox):
-    api.post_tasks(make_task(tag="a"), make_task(tag="a"), make_task(), make_task(top_p=3))
+    api.post_tasks(
+        sandbox_task(tag="a"), sandbox_task(tag="a"), sandbox_task(), sandbox_task(top_p=3)
+    )
     api.get("tasks_ready")
     assert sandbox.accepted_tags() == {"a": 2, "": 1}
     assert sandbox.calls == [("task_post", 4), ("tasks_ready", 0)]
@@ -188,7 +190,7 @@ def test_it_records_tags_and_calls(api, sandbox):
 @pytest.mark.parametrize("code", [40203, 50301, 40100, 40006])
 def test_it_answers_an_envelope_code_fault_with_http_200_accepting_nothing(api, sandbox, code):
     sandbox.add_fault("envelope_code", code=code, endpoint="task_post")
-    response = api.post("task_post", [make_task(tag="never")])
+    response = api.post("task_post", [sandbox_task(tag="never")])
     assert response.status_code == 200
     body = response.json()
     assert body["status_code"] == code
@@ -198,7 +200,7 @@ def test_it_answers_an_envelope_code_fault_with_http_200_accepting_nothing(api, 
     assert "X-AISA-Price-USD" not in response.headers
     assert sandbox.accepted_tags() == {}
     assert sandbox.tasks == {}
-    assert api.post_tasks(make_task())["tasks"][0]["status_code"] == contract.TASK_CREATED
+    assert api.post_tasks(sandbox_task())["tasks"][0]["status_code"] == contract.TASK_CREATED
 
 
 def test_it_takes_an_envelope_code_fault_over_http_and_from_the_command_line(api, sandbox):
@@ -222,7 +224,7 @@ def hang_up(sandbox, path: str) -> None:
     address = urlsplit(sandbox.url)
     with socket.create_connection((address.hostname, address.port)) as sock:
         sock.sendall(
-            f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {SANDBOX_KEY}\r\n"
             "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n[]".encode()
         )
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

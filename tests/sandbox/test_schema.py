@@ -1,7 +1,7 @@
 """Every documented field of the envelope, task and result, with its documented type."""
 
 from monitoring.aisa import contract
-from tests.sandbox.conftest import make_task
+from tests.factories import sandbox_task
 
 ENVELOPE = {
     "version": str,
@@ -79,17 +79,17 @@ def assert_result(result: dict) -> None:
 def test_it_answers_every_endpoint_with_the_documented_types(api, sandbox):
     posted = assert_envelope(
         api.post_tasks(
-            make_task(web_search=True, tag="t"),
-            make_task(use_reasoning=True, max_output_tokens=2000),
-            make_task(temperature=5),
+            sandbox_task(web_search=True, tag="t"),
+            sandbox_task(use_reasoning=True, max_output_tokens=2000),
+            sandbox_task(temperature=5),
         )
     )
     for task in posted[:2]:
         result_task = assert_envelope(api.get("task_get", task["id"]).json())[0]
         assert_result(result_task["result"][0])
-    live = assert_envelope(api.post("live", [make_task(web_search=True)]).json())[0]
+    live = assert_envelope(api.post("live", [sandbox_task(web_search=True)]).json())[0]
     assert_result(live["result"][0])
-    api.task_ids(make_task(tag="ready"))
+    api.task_ids(sandbox_task(tag="ready"))
     for item in assert_envelope(api.get("tasks_ready").json())[0]["result"]:
         assert_shape(item, READY_ITEM)
     for item in assert_envelope(api.get("models").json())[0]["result"]:
@@ -103,7 +103,7 @@ def test_it_writes_ints_as_ints_even_when_money_is_whole(api):
 
 
 def test_it_answers_envelope_failures_with_the_documented_types(api):
-    envelope = api.post("task_post", [make_task()] * 101).json()
+    envelope = api.post("task_post", [sandbox_task()] * 101).json()
     assert_envelope(envelope)
     assert envelope["tasks"] is None
     assert envelope["tasks_count"] == 0

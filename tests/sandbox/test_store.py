@@ -11,7 +11,7 @@ from monitoring.aisa import contract
 from sandbox import answers, endpoints
 from sandbox.answers import find_category, load_market
 from sandbox.state import Task, TaskStore
-from tests.sandbox.conftest import make_task
+from tests.factories import sandbox_task
 
 
 class NoScan(dict):
@@ -42,7 +42,7 @@ def make(store: TaskStore, *, delay: float = 0.0, family: str = "claude", **para
 
 
 def post(ctx: endpoints.Context, n: int) -> list[Task]:
-    body = json.dumps([make_task(user_prompt=f"Best CRM for team {i}?") for i in range(n)])
+    body = json.dumps([sandbox_task(user_prompt=f"Best CRM for team {i}?") for i in range(n)])
     _, envelope = endpoints.task_post(ctx, "claude", body.encode())
     return [ctx.store.tasks[t["id"]] for t in envelope["tasks"]]
 
@@ -153,7 +153,7 @@ def test_jitter_is_between_zero_and_its_bound_and_fixed_by_the_seed():
 
 def test_the_server_applies_its_jitter(sandbox, api):
     sandbox.task_delay, sandbox.task_delay_jitter = 0.0, 60.0
-    (task_id,) = api.task_ids(make_task())
+    (task_id,) = api.task_ids(sandbox_task())
     task = api.get("task_get", task_id).json()["tasks"][0]
     assert task["status_code"] == contract.TASK_IN_QUEUE  # seed 0 draws well above 0 s
     assert 0 < sandbox.tasks[task_id].due - time.monotonic() <= 60.0

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.sandbox.conftest import make_task
+from tests.factories import sandbox_task
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -47,7 +47,7 @@ def wait_for(predicate, seconds=3.0):
 
 def test_it_posts_the_gzipped_result_with_id_and_tag_substituted(api, receiver):
     url = f"http://127.0.0.1:{receiver.server_port}/hook?id=$id&tag=$tag&secret=s3"
-    (task_id,) = api.task_ids(make_task(tag="brand check #1", postback_url=url))
+    (task_id,) = api.task_ids(sandbox_task(tag="brand check #1", postback_url=url))
     wait_for(lambda: receiver.received)
     method, path, headers, body = receiver.received[0]
     assert method == "POST"
@@ -63,7 +63,7 @@ def test_it_posts_the_gzipped_result_with_id_and_tag_substituted(api, receiver):
 def test_it_pings_back_with_a_get_when_the_task_is_done(api, receiver, sandbox):
     sandbox.task_delay = 60
     url = f"http://127.0.0.1:{receiver.server_port}/ping/$id?tag=$tag"
-    (task_id,) = api.task_ids(make_task(tag="a/b", pingback_url=url))
+    (task_id,) = api.task_ids(sandbox_task(tag="a/b", pingback_url=url))
     time.sleep(0.3)
     assert receiver.received == []
     sandbox.complete_all()
@@ -73,7 +73,7 @@ def test_it_pings_back_with_a_get_when_the_task_is_done(api, receiver, sandbox):
 
 
 def test_it_ignores_a_failing_webhook_and_still_lists_the_task_as_ready(api, sandbox):
-    (task_id,) = api.task_ids(make_task(postback_url="http://127.0.0.1:9/unreachable"))
+    (task_id,) = api.task_ids(sandbox_task(postback_url="http://127.0.0.1:9/unreachable"))
     wait_for(lambda: sandbox.webhook_log)
     (attempt,) = sandbox.webhook_log
     assert attempt["task_id"] == task_id
