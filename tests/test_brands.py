@@ -12,12 +12,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def editor_client(client, make_member, workspace):
-    client.force_login(make_member(workspace, "editor"))
-    return client
-
-
 def _create_url(workspace):
     return reverse("brand_create", kwargs={"workspace_id": workspace.pk})
 
