@@ -162,3 +162,14 @@ def data(workspace, brands, prompts, make_dashboard_answers):
             status=status,
         )
     return {"answers": answers, **brands, **prompts}
+
+
+@pytest.fixture
+def empty_job_queue():
+    """The job queue (database or Redis, whichever is configured) starts and ends empty."""
+    from django_q.brokers import get_broker
+
+    broker = get_broker()
+    broker.purge_queue()
+    yield
+    broker.purge_queue()

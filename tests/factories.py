@@ -275,3 +275,17 @@ def api_envelope(code: int, message: str = "", tasks=None, cost=0) -> dict:
         "tasks_error": 0,
         "tasks": tasks,
     }
+
+
+def queued_jobs() -> list[tuple[str, tuple]]:
+    """(function, arguments) of the jobs waiting in the configured broker, taken off it."""
+    from django_q.brokers import get_broker
+    from django_q.signing import SignedPackage
+
+    broker, queued = get_broker(), []
+    while broker.queue_size():
+        for ack_id, payload in broker.dequeue() or []:
+            job = SignedPackage.loads(payload)
+            queued.append((job["func"], tuple(job["args"])))
+            broker.acknowledge(ack_id)
+    return queued

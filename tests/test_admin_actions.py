@@ -5,11 +5,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from django_q.brokers import get_broker
-from django_q.signing import SignedPackage
 
 from monitoring.models import PipelineHalt, Task, TaskEvent
-from tests.factories import make_task
+from tests.factories import make_task, queued_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -23,22 +21,12 @@ def _act(client, action, tasks, url=CHANGELIST):
 
 
 @pytest.fixture(autouse=True)
-def empty_queue():
-    """The job queue (database or Redis, whichever is configured) starts and ends empty."""
-    broker = get_broker()
-    broker.purge_queue()
-    yield
-    broker.purge_queue()
+def _empty_queue(empty_job_queue):
+    return
 
 
 def _queued_jobs() -> list[str]:
-    """The functions of the jobs waiting in the configured broker (taken off the queue)."""
-    broker, jobs = get_broker(), []
-    while broker.queue_size():
-        for ack_id, payload in broker.dequeue() or []:
-            jobs.append(SignedPackage.loads(payload)["func"])
-            broker.acknowledge(ack_id)
-    return jobs
+    return [func for func, _ in queued_jobs()]
 
 
 def test_it_retries_failed_rejected_expired_and_cancelled_tasks(
@@ -142,7 +130,7 @@ def test_it_enqueues_reconciling_for_unknown_tasks_after_commit(
     assert len(callbacks) == 1
     assert _queued_jobs() == ["monitoring.jobs.pipeline_tick"]
 
-    get_broker().purge_queue()
+    queued_jobs()  # drain
     with django_capture_on_commit_callbacks(execute=True):
         response = _act(admin_client, "reconcile", [collected])
     assert "None of these tasks is unknown" in response.content.decode()

@@ -10,8 +10,6 @@ from html import unescape
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from django_q.brokers import get_broker
-from django_q.signing import SignedPackage
 
 from monitoring import jobs
 from monitoring.aisa import contract
@@ -27,6 +25,7 @@ from monitoring.models import (
     Task,
 )
 from monitoring.services.analysis import answer_analyze
+from tests.factories import queued_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -44,23 +43,8 @@ def superuser_client(client, django_user_model):
 
 
 @pytest.fixture(autouse=True)
-def empty_queue():
-    """The job queue (database or Redis, whichever is configured) starts and ends empty."""
-    broker = get_broker()
-    broker.purge_queue()
-    yield
-    broker.purge_queue()
-
-
-def _queued_jobs() -> list[tuple[str, tuple]]:
-    """(function, arguments) of the jobs waiting in the configured broker, taken off it."""
-    broker, queued = get_broker(), []
-    while broker.queue_size():
-        for ack_id, payload in broker.dequeue() or []:
-            job = SignedPackage.loads(payload)
-            queued.append((job["func"], tuple(job["args"])))
-            broker.acknowledge(ack_id)
-    return queued
+def _empty_queue(empty_job_queue):
+    return
 
 
 def _answer(workspace, text: str) -> Answer:
@@ -145,7 +129,7 @@ def test_it_reanalyses_the_answers_when_an_alias_is_added_in_the_admin(
     assert response.status_code == 302
     assert list(salesforce.aliases.values_list("name", flat=True)) == ["SF"]
     assert _ranks(answer) == {"HubSpot": 1}  # not yet: a worker re-analyses after the commit
-    assert _queued_jobs() == [(REANALYZE, (workspace.pk,))]
+    assert queued_jobs() == [(REANALYZE, (workspace.pk,))]
 
     jobs.workspace_reanalyze(workspace.pk)  # what the worker runs
     assert _ranks(answer) == {"HubSpot": 1, "Salesforce": 2}
@@ -162,7 +146,7 @@ def test_it_reanalyses_when_an_alias_row_is_deleted_in_the_admin(
     with django_capture_on_commit_callbacks(execute=True):
         assert superuser_client.post(_change(salesforce), data).status_code == 302
     assert not salesforce.aliases.exists()
-    assert _queued_jobs() == [(REANALYZE, (workspace.pk,))]
+    assert queued_jobs() == [(REANALYZE, (workspace.pk,))]
     jobs.workspace_reanalyze(workspace.pk)
     assert _ranks(answer) == {}
 
@@ -180,7 +164,7 @@ def test_it_reanalyses_when_a_brand_is_deleted_in_the_admin(
         assert superuser_client.post(url, {"post": "yes"}).status_code == 302
     assert not Brand.objects.filter(name="HubSpot").exists()
     assert _ranks(answer) == {"Pipedrive": 2}  # stale until the job runs
-    assert _queued_jobs() == [(REANALYZE, (workspace.pk,))]
+    assert queued_jobs() == [(REANALYZE, (workspace.pk,))]
 
     jobs.workspace_reanalyze(workspace.pk)
     assert _ranks(answer) == {"Pipedrive": 1}
@@ -202,7 +186,7 @@ def test_it_reanalyses_each_workspace_once_after_a_bulk_delete(
         response = superuser_client.post(reverse("admin:monitoring_brand_changelist"), data)
     assert response.status_code == 302
     assert list(Brand.objects.all()) == [kept]
-    assert sorted(_queued_jobs()) == sorted(
+    assert sorted(queued_jobs()) == sorted(
         [(REANALYZE, (workspace.pk,)), (REANALYZE, (other_workspace.pk,))]
     )
     jobs.workspace_reanalyze(workspace.pk)
@@ -221,7 +205,7 @@ def test_it_stores_a_domain_row_as_the_analysis_spells_it(
     brand = Brand.objects.get(workspace=workspace)
     assert list(brand.domains.values_list("domain", flat=True)) == ["example.com"]
     assert list(brand.aliases.values_list("name", flat=True)) == ["Ex"]
-    assert _queued_jobs() == [(REANALYZE, (workspace.pk,))]  # a new brand re-analyses too
+    assert queued_jobs() == [(REANALYZE, (workspace.pk,))]  # a new brand re-analyses too
 
 
 @pytest.mark.parametrize(
@@ -240,7 +224,7 @@ def test_it_refuses_a_domain_row_the_brands_page_refuses(
     assert response.status_code == 200
     assert error in unescape(response.content.decode())
     assert not Brand.objects.exists()
-    assert _queued_jobs() == []
+    assert queued_jobs() == []
 
 
 def test_it_refuses_to_blank_a_stored_domain(superuser_client, workspace):

@@ -16,6 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -254,63 +255,37 @@ def _batch_failed(tasks: list[Task], exc: AisaError, call: ApiCall, report: Post
 
 def _failed(task, outcome: Outcome, code, message, call, report, retry_after=None) -> None:
     """Where a task goes when its post did not create it (or may have)."""
+    leave = partial(_leave_posting, task, call=call, code=code, message=message)
     if outcome is Outcome.UNKNOWN:
-        _leave_posting(
-            task,
+        leave(
             TaskStatus.UNKNOWN,
-            call,
-            None,
-            message,
+            code=None,
             note="Outcome unknown; will be reconciled by its tag before any new post.",
         )
         report.unknown += 1
     elif outcome in (Outcome.RETRYABLE, Outcome.RATE_LIMITED):
-        _retry_later(task, code, message, call, report, retry_after)
+        _retry_later(task, leave, report, retry_after)
     elif outcome in (Outcome.AUTH, Outcome.PAYMENT, Outcome.NOT_FOUND):
         # Nothing was created; stop everything until an admin fixes the account or config.
-        _leave_posting(
-            task,
-            TaskStatus.QUEUED,
-            call,
-            code,
-            message,
-            note="Posting stopped until an admin acts.",
-        )
+        leave(TaskStatus.QUEUED, note="Posting stopped until an admin acts.")
         if not pipeline_halt_get():
             PipelineHalt.objects.create(reason=message, error_code=code)
         report.halted = True
     else:
-        _leave_posting(
-            task, TaskStatus.REJECTED, call, code, message, note="The API rejected this task:"
-        )
+        leave(TaskStatus.REJECTED, note="The API rejected this task:")
         report.rejected += 1
 
 
-def _retry_later(task, code, message, call, report, retry_after=None) -> None:
+def _retry_later(task, leave, report, retry_after=None) -> None:
     if task.attempts >= MAX_ATTEMPTS:
-        _leave_posting(
-            task,
-            TaskStatus.FAILED,
-            call,
-            code,
-            message,
-            note=f"Gave up after {task.attempts} attempts.",
-        )
+        leave(TaskStatus.FAILED, note=f"Gave up after {task.attempts} attempts.")
         return
     when = timezone.now() + backoff(task.attempts, retry_after)
-    _leave_posting(
-        task,
-        TaskStatus.QUEUED,
-        call,
-        code,
-        message,
-        note=f"Will retry at {when:%H:%M:%S} UTC.",
-        next_attempt_at=when,
-    )
+    leave(TaskStatus.QUEUED, note=f"Will retry at {when:%H:%M:%S} UTC.", next_attempt_at=when)
     report.retry += 1
 
 
-def _leave_posting(task, to, call, code, message, *, note, **fields) -> None:
+def _leave_posting(task, to, *, call, code, message, note, **fields) -> None:
     """Move a task out of ``posting`` with the error, recorded on the task and in its history."""
     task_transition(
         task=task,
