@@ -22,6 +22,11 @@ urlpatterns = [
     path(
         "w/<int:workspace_id>/settings/", workspaces.workspace_settings, name="workspace_settings"
     ),
+    path(
+        "w/<int:workspace_id>/settings/budget/",
+        workspaces.workspace_budget,
+        name="workspace_budget",
+    ),
     # Request builder and tasks
     path("w/<int:workspace_id>/builder/", builder.builder, name="builder"),
     path("w/<int:workspace_id>/builder/preview/", builder.builder_preview, name="builder_preview"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils import timezone
 
 from monitoring.models import Heartbeat, Workspace
@@ -12,6 +14,15 @@ CLUSTER_HEARTBEAT = "cluster"
 def workspace_rename(*, workspace: Workspace, name: str) -> Workspace:
     workspace.name = name
     workspace.save(update_fields=["name"])
+    return workspace
+
+
+def workspace_budget_set(*, workspace: Workspace, amount: Decimal | None) -> Workspace:
+    """Set (or with None, remove) the monthly budget; the next claim for posting applies it."""
+    if amount is not None and amount < 0:
+        raise ValueError("A monthly budget cannot be negative.")
+    workspace.monthly_budget_usd = amount
+    workspace.save(update_fields=["monthly_budget_usd"])
     return workspace
 
 
