@@ -157,8 +157,11 @@ AISA_CONNECT_TIMEOUT = float(os.environ.get("AISA_CONNECT_TIMEOUT", "5"))
 AISA_READ_TIMEOUT = float(os.environ.get("AISA_READ_TIMEOUT", "60"))
 
 # --- The task pipeline -------------------------------------------------------------------
-# task_post calls per minute, shared by every worker (the AIsa tier allows 60/600/3000).
+# API calls per minute, every call counted (task_post, task_get, tasks_ready, id_list, models,
+# live), shared by every worker on every host; AIsa tiers allow 60/600/3000, DataForSEO 2000.
 AISA_CALLS_PER_MINUTE = int(os.environ.get("AISA_CALLS_PER_MINUTE", "30"))
+# The "minute" of that limit, in seconds; only tests shorten it.
+AISA_RATE_WINDOW_SECONDS = float(os.environ.get("AISA_RATE_WINDOW_SECONDS", "60"))
 # Hard cap on what all workspaces together may commit per UTC day (USD); empty = no cap.
 AISA_DAILY_CAP_USD = os.environ.get("AISA_DAILY_CAP_USD", "5.00")
 # How results come back: any of poll, tasks_ready, pingback, postback (poll is the safe default).

@@ -58,6 +58,8 @@ class TaskStore:
         self.accepted: Counter[str] = Counter()
         #: (endpoint, number of tasks in the body) of every API request received.
         self.calls: list[tuple[str, int]] = []
+        #: (time.monotonic() on arrival, endpoint) of every API request: the request log.
+        self.request_log: list[tuple[float, str]] = []
         #: Every webhook the sandbox tried to deliver.
         self.webhook_log: list[dict[str, Any]] = []
         self._samples: Counter[str] = Counter()
@@ -76,6 +78,7 @@ class TaskStore:
             self.tasks.clear()
             self.accepted.clear()
             self.calls.clear()
+            self.request_log.clear()
             self.webhook_log.clear()
             self._samples.clear()
             self._serial = 0
@@ -87,8 +90,10 @@ class TaskStore:
             self.generation += 1
 
     def record_call(self, endpoint: str, n_tasks: int) -> None:
+        arrived = time.monotonic()
         with self.lock:
             self.calls.append((endpoint, n_tasks))
+            self.request_log.append((arrived, endpoint))
 
     def next_sample(self, prompt: str) -> int:
         """How many times this prompt was answered before: real answers vary per sample."""

@@ -60,6 +60,7 @@ def test_it_reports_a_missing_api_key_and_a_halted_pipeline(client, settings):
         "configured": True,
         "posting_halted": True,
         "halt_reason": "Payment required: top up the account",
+        "collection": "ok",
     }
     assert body["status"] == "degraded"
 

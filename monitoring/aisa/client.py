@@ -4,6 +4,10 @@ The only module that talks HTTP to the external API. It owns the URL, auth, time
 the mapping of every answer to typed results (``results.py``) or to one error type
 (``AisaError``). It never retries: ``task_post`` costs money and has no idempotency key, so
 retrying is the pipeline's decision, made on ``AisaError.outcome``.
+
+Rate limiting is the caller's: ``before_call(endpoint)`` runs right before each request is
+sent (and only then); it may wait for a free slot, or raise an ``AisaError`` (outcome
+``RATE_LIMITED``, with ``retry_after``), and then nothing is sent.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import base64
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -70,6 +74,7 @@ class AisaClient:
         connect_timeout: float = 5,
         read_timeout: float = 60,
         session: requests.Session | None = None,
+        before_call: Callable[[Endpoint], None] | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("No API key: set AISA_API_KEY.")
@@ -85,6 +90,11 @@ class AisaClient:
         }
         self._secrets = _secret_forms(api_key, self._headers["Authorization"])
         self._session = session or _new_session()
+        self._before_call = before_call
+
+    @property
+    def before_call(self) -> Callable[[Endpoint], None] | None:
+        return self._before_call
 
     def __repr__(self) -> str:  # deliberately without the key
         return f"AisaClient({self.base_url!r}, family={self.family!r}, auth={self.auth_scheme!r})"
@@ -189,6 +199,8 @@ class AisaClient:
         task_id = quote(task_id, safe="")  # an id is one path segment, whatever it holds
         url = self.base_url + contract.endpoint_path(endpoint, family=self.family, task_id=task_id)
         data = None if body is None else json.dumps(body, default=_json_default).encode()
+        if self._before_call is not None:
+            self._before_call(endpoint)  # may wait, or raise AisaError: then nothing is sent
         started = time.perf_counter()
         try:
             response = self._session.request(

@@ -7,10 +7,14 @@ from typing import Any
 from django.conf import settings
 
 from monitoring.aisa.client import AisaClient
+from monitoring.pipeline.ratelimit import CallLimiter
 
 
 def api_client(**overrides: Any) -> AisaClient:
-    """A client for the configured API; ``overrides`` replace single settings (e.g. family)."""
+    """A client for the configured API; ``overrides`` replace single settings (e.g. family).
+
+    Every call it sends is counted by the shared rate limit (``ratelimit.CallLimiter``).
+    """
     options = {
         "base_url": settings.AISA_BASE_URL,
         "api_key": settings.AISA_API_KEY,
@@ -18,6 +22,7 @@ def api_client(**overrides: Any) -> AisaClient:
         "family": settings.AISA_LLM_FAMILY,
         "connect_timeout": settings.AISA_CONNECT_TIMEOUT,
         "read_timeout": settings.AISA_READ_TIMEOUT,
+        "before_call": CallLimiter(),
         **overrides,
     }
     base_url, api_key = options.pop("base_url"), options.pop("api_key")

@@ -1,4 +1,10 @@
-"""Collecting results: polling task_get, the tasks_ready list, and expiry after 72 hours."""
+"""Collecting results: polling task_get, the tasks_ready list, and expiry after 72 hours.
+
+Polls count against the one calls-per-minute limit (``ratelimit``) like every other call. A
+pass never plans more polls than the window has calls left: the rest stay due as they are,
+for a later pass; with the ``tasks_ready`` mode, one ``tasks_ready`` call then says which
+tasks are done and only those are fetched. /healthz reports such passes.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,17 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from monitoring import selectors, services
 from monitoring.aisa.client import AisaClient
-from monitoring.aisa.contract import TASK_EXPIRY_HOURS, Outcome
+from monitoring.aisa.contract import TASK_EXPIRY_HOURS, Endpoint, Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.models import Task, TaskStatus
 from monitoring.models.tasks import WAITING_STATUSES
+from monitoring.pipeline import ratelimit
 from monitoring.pipeline.answers import answer_store
 from monitoring.services.history import task_transition, tasks_transition
 
@@ -28,6 +37,8 @@ class CollectReport:
     failed: int = 0
     errors: int = 0
     expired: int = 0
+    #: Due tasks left for a later pass (next poll time unchanged): the rate limit is reached.
+    deferred: int = 0
     stopped: str = ""
 
 
@@ -36,20 +47,76 @@ def poll_interval(polls: int) -> timedelta:
 
 
 def tasks_collect(*, client: AisaClient, limit: int = 200, now=None) -> CollectReport:
-    """Poll the due posted tasks once each."""
+    """Poll the due posted tasks once each, as far as the rate limit allows.
+
+    When more are due than calls are left in the window, the oldest due are polled and the
+    rest wait for a later pass; with the ``tasks_ready`` mode, tasks_ready is asked instead
+    which tasks are done, and only those are fetched.
+    """
     now = now or timezone.now()
     report = CollectReport()
     due = Task.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), status__in=WAITING_STATUSES
     ).exclude(provider_task_id="")
-    for task in due.order_by("next_attempt_at", "id")[:limit]:
+    tasks = list(due.order_by("next_attempt_at", "id")[:limit])
+    limited = len(tasks) > ratelimit.calls_left(endpoint=Endpoint.TASK_GET)
+    if limited and (ready := _ready_instead(client, report)) is not None:
+        done = {task.pk for task in ready}
+        report.deferred += sum(1 for task in tasks if task.pk not in done)
+        tasks = ready
+    _fetch(client, tasks, report)
+    if limited or report.deferred:
+        _say_deferred()
+    return report
+
+
+def _ready_instead(client: AisaClient, report: CollectReport) -> list[Task] | None:
+    """The waiting tasks tasks_ready lists as done, when that mode is on and has a call left."""
+    if "tasks_ready" not in settings.AISA_COLLECT_MODES:
+        return None
+    if ratelimit.calls_left(endpoint=Endpoint.TASKS_READY) < 1:
+        return None
+    return _ready_waiting(client, report)
+
+
+def _ready_waiting(client: AisaClient, report: CollectReport) -> list[Task] | None:
+    """The waiting tasks tasks_ready lists as done; None if the list could not be read."""
+    try:
+        ready = client.tasks_ready()
+    except AisaError as exc:
+        if exc.outcome in (Outcome.AUTH, Outcome.PAYMENT):
+            raise
+        if exc.outcome is not Outcome.RATE_LIMITED:  # the limit is no error: ask later
+            report.errors += 1
+        return None
+    ids = {item.id for item in ready}
+    return list(
+        Task.objects.filter(provider_task_id__in=ids, status__in=WAITING_STATUSES).order_by("id")
+    )
+
+
+def _fetch(client: AisaClient, tasks: list[Task], report: CollectReport) -> None:
+    """task_get each task, within the calls left; stop at a stop error or the rate limit.
+
+    Tasks not asked for keep their next poll time: a later pass asks for them.
+    """
+    left = ratelimit.calls_left(endpoint=Endpoint.TASK_GET)
+    report.deferred += max(0, len(tasks) - left)
+    for i, task in enumerate(tasks[:left]):
         try:
             task_collect(client=client, task=task, report=report)
         except AisaError as exc:
+            if exc.outcome is Outcome.RATE_LIMITED:  # other workers took the window's calls
+                report.deferred += min(len(tasks), left) - i
+                break
             if exc.outcome in (Outcome.AUTH, Outcome.PAYMENT):
                 report.stopped = str(exc)
                 break
-    return report
+
+
+def _say_deferred() -> None:
+    """Tell /healthz that collection waits for the rate limit."""
+    services.heartbeat_touch(name=selectors.POLLING_DEFERRED)
 
 
 def tasks_collect_burst(*, client: AisaClient, seconds: float, pause: float = 1.0) -> int:
@@ -64,18 +131,23 @@ def tasks_collect_burst(*, client: AisaClient, seconds: float, pause: float = 1.
 
 
 def task_collect(*, client: AisaClient, task: Task, report: CollectReport | None = None) -> None:
-    """Ask for one task's result and act on the answer; stop errors propagate."""
+    """Ask for one task's result and act on the answer.
+
+    Stop errors and the rate limit propagate, leaving the task as it was (still due).
+    """
     report = report or CollectReport()
     try:
         result = client.task_get(task.provider_task_id)
     except AisaError as exc:
-        if exc.outcome in (Outcome.AUTH, Outcome.PAYMENT):
+        if exc.outcome in (Outcome.AUTH, Outcome.PAYMENT, Outcome.RATE_LIMITED):
             raise
         _poll_later(task, f"Polling failed, will try again: {exc}", exc.status_code)
         report.errors += 1
         return
     if result.ready and result.answer is not None:
-        report.collected += answer_store(task=task, answer=result.answer)
+        report.collected += answer_store(
+            task=task, answer=result.answer, api_call=ratelimit.last_call_of(client)
+        )
     elif result.outcome is Outcome.NOT_READY:
         _poll_later(task, "", None)
         report.waiting += 1
@@ -109,10 +181,10 @@ def _poll_later(task: Task, message: str, code: int | None) -> None:
 def tasks_ready_collect(*, client: AisaClient) -> CollectReport:
     """Ask which tasks are done and fetch those at once (one list call instead of many polls)."""
     report = CollectReport()
-    ready = client.tasks_ready()
-    ids = {item.id for item in ready}
-    for task in Task.objects.filter(provider_task_id__in=ids, status__in=WAITING_STATUSES):
-        task_collect(client=client, task=task, report=report)
+    ready = _ready_waiting(client, report)
+    _fetch(client, ready or [], report)
+    if report.deferred:
+        _say_deferred()
     return report
 
 

@@ -9,6 +9,8 @@ import logging
 
 from django.conf import settings
 
+from monitoring.aisa.contract import Outcome
+from monitoring.aisa.errors import AisaError
 from monitoring.models import Task
 from monitoring.pipeline import collecting, reconcile, schedules
 from monitoring.pipeline.client import api_client
@@ -63,4 +65,10 @@ def task_collect_now(*, task_id: int) -> None:
     if task is None or not task.provider_task_id:
         return
     with api_client() as client:
-        collecting.task_collect(client=client, task=task)
+        try:
+            collecting.task_collect(client=client, task=task)
+        except AisaError as exc:
+            if exc.outcome is not Outcome.RATE_LIMITED:
+                raise
+            # The window's calls are used up: the task stays due; a later pass fetches it.
+            logger.info("Task %s not fetched yet: %s", task_id, exc)

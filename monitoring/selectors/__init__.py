@@ -12,6 +12,10 @@ from monitoring.selectors.tasks import pipeline_halt_get
 
 #: A worker that has not run its once-a-minute heartbeat for this long is reported missing.
 HEARTBEAT_STALE_AFTER = timedelta(minutes=3)
+#: Touched by every collection pass that left due polls for later because of the rate limit.
+POLLING_DEFERRED = "polling-deferred"
+#: /healthz reports collection as rate-limited this long after the last such pass.
+POLLING_DEFERRED_SHOWN_FOR = timedelta(minutes=2)
 
 
 def membership_list(*, workspace: Workspace):
@@ -35,10 +39,23 @@ def cluster_status_get(*, name: str = "cluster") -> dict:
 
 
 def api_status_get() -> dict:
-    """Whether an API key is configured and whether posting is halted (an admin must act)."""
+    """Whether an API key is configured, whether posting is halted (an admin must act), and
+    whether collection is held back by the calls-per-minute limit."""
     halt = pipeline_halt_get()
     return {
         "configured": bool(settings.AISA_API_KEY),
         "posting_halted": halt is not None,
         "halt_reason": halt.reason[:200] if halt else "",
+        "collection": collection_status_get(),
     }
+
+
+def collection_status_get() -> str:
+    """Either "ok" or that polling waits for the rate limit (never the API's text)."""
+    since = timezone.now() - POLLING_DEFERRED_SHOWN_FOR
+    if not Heartbeat.objects.filter(name=POLLING_DEFERRED, seen_at__gte=since).exists():
+        return "ok"
+    status = "rate-limited: polling deferred"
+    if "tasks_ready" in settings.AISA_COLLECT_MODES:
+        status += "; using tasks_ready"
+    return status

@@ -21,7 +21,10 @@ def healthz(request):
         api = selectors.api_status_get()
     except DatabaseError as exc:
         database = {"ok": False, "error": exc.__class__.__name__}
-        cluster, api = {"seen": None}, {"configured": None, "posting_halted": None}
+        cluster = {"seen": None}
+        api = {"configured": None, "posting_halted": None, "collection": None}
+    # A rate-limited collection ("api.collection") is flow control, not a failure: reported,
+    # but the status stays ok (answers arrive later; nothing is lost).
     healthy = database["ok"] and cluster["seen"] and api["configured"] and not api["posting_halted"]
     body = {
         "status": "ok" if healthy else "degraded",

@@ -171,7 +171,7 @@ def test_it_works_with_basic_auth_against_dataforseo(basic_client, sandbox):
     assert basic_client.models()
 
 
-def test_it_reads_the_settings(settings, sandbox):
+def test_it_reads_the_settings(settings, sandbox, db):  # db: its rate limit is in the database
     settings.AISA_BASE_URL = sandbox.aisa_base_url
     settings.AISA_API_KEY = TEST_KEY
     settings.AISA_AUTH_SCHEME = "bearer"

@@ -33,6 +33,10 @@ ENDPOINT_METHODS = {
     Endpoint.ID_LIST: "POST",
 }
 
+#: Calls per minute the API allows on single endpoints, on top of the account's overall
+#: per-minute limit (DataForSEO's docs: ``tasks_ready`` 20, ``id_list`` 10).
+ENDPOINT_CALLS_PER_MINUTE = {Endpoint.TASKS_READY: 20, Endpoint.ID_LIST: 10}
+
 
 def endpoint_path(
     endpoint: Endpoint | str, *, family: str = DEFAULT_FAMILY, task_id: str = ""
