@@ -21,6 +21,7 @@ from monitoring.models import (
     LlmModel,
     Membership,
     Mention,
+    ModelPrice,
     ModelRefresh,
     Monitor,
     MonitorRun,
@@ -114,6 +115,24 @@ class LlmModelAdmin(admin.ModelAdmin):
         "reasoning",
         "refreshed_at",
     ]
+
+
+@admin.register(ModelPrice)
+class ModelPriceAdmin(admin.ModelAdmin):
+    """The prices a task's worst case is reserved at; edit them when the provider's change."""
+
+    list_display = [
+        "model_prefix",
+        "family",
+        "input_per_million",
+        "output_per_million",
+        "web_search_fee",
+        "source",
+        "updated_at",
+    ]
+    list_filter = ["family"]
+    search_fields = ["model_prefix", "source"]
+    readonly_fields = ["updated_at"]
 
 
 @admin.register(ModelRefresh)
@@ -210,9 +229,10 @@ class TaskAdmin(admin.ModelAdmin):
         "completed_at",
         "collected_at",
         "next_attempt_at",
+        "cost_reserved",
         "cost_prepaid",
-        "cost_reported",
         "money_spent",
+        "cost_real",
         "gateway_price",
     ]
     exclude = ["claim_token"]

@@ -205,7 +205,8 @@ def money_spent(model_name: str, input_tokens: int, output_tokens: int, searches
         (p for prefix, p in PRICES.items() if model_name.startswith(prefix)), DEFAULT_PRICE
     )
     usd = (input_tokens * price_in + output_tokens * price_out) / Decimal(1_000_000)
-    return (usd + searches * WEB_SEARCH_PRICE_USD).quantize(Decimal("0.0000001"))
+    # To the micro-dollar, as the API reports money (and the ledger stores it).
+    return (usd + searches * WEB_SEARCH_PRICE_USD).quantize(Decimal("0.000001"))
 
 
 def generate(

@@ -313,6 +313,22 @@ class SandboxServer:
         self.store.complete_all()
         self._fire_webhooks()
 
+    def billed_total(self) -> Decimal:
+        """What the account was billed for posted tasks: the prepayment while a task is not
+        done; once done, the base task price plus its answer's ``money_spent`` (the rest of
+        the prepayment refunded, or the extra charged)."""
+        with self.store.lock:
+            self.store.refresh()
+            return sum(
+                (
+                    contract.TASK_BASE_PRICE_USD + Decimal(t.result["money_spent"])
+                    if t.done
+                    else t.cost
+                    for t in self.store.tasks.values()
+                ),
+                Decimal(0),
+            )
+
     def accepted_tags(self) -> Counter[str]:
         with self.store.lock:
             return Counter(self.store.accepted)
@@ -321,6 +337,22 @@ class SandboxServer:
     def calls(self) -> list[tuple[str, int]]:
         with self.store.lock:
             return list(self.store.calls)
+
+    @property
+    def request_log(self) -> list[tuple[float, str]]:
+        """(time.monotonic() on arrival, endpoint) of every API request received."""
+        with self.store.lock:
+            return list(self.store.request_log)
+
+    def busiest_window(self, seconds: float) -> int:
+        """The most API requests that arrived within any ``seconds`` long window."""
+        times = sorted(t for t, _ in self.request_log)
+        most, start = 0, 0
+        for end, t in enumerate(times):
+            while t - times[start] >= seconds:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
 
     @property
     def tasks(self) -> dict:

@@ -450,12 +450,10 @@ def test_it_saves_a_monitor_the_contract_accepts(superuser_client, workspace, ca
     monitor = Monitor.objects.get()
     assert (monitor.schedule, monitor.cron, monitor.samples_per_run) == ("cron", "0 9 * * 1", 2)
     assert list(monitor.prompts.all()) == [prompt]
-    # Stored as the builder stores settings: the contract's field order, unset fields left out.
+    # Stored as the builder stores settings: unset fields left out. (Key order is not
+    # compared: PostgreSQL's jsonb does not keep it.)
     assert monitor.request_settings == contract.build_task(
         model_name=MODEL, temperature=0.2, web_search=True
-    )
-    assert list(monitor.request_settings) == list(
-        contract.build_task(model_name=MODEL, temperature=0.2, web_search=True)
     )
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.aisa import contract
+from monitoring.forms.builder import send_token_new
 from monitoring.models import LlmModel, Monitor, Prompt, Tag, Task, TaskEvent
 from tests.factories import make_prompt
 
@@ -44,6 +45,7 @@ def _data(prompts, **overrides):
         "samples": "1",
         "model_name": "claude-sonnet-4-20250514",
         "max_output_tokens": "2048",
+        "send_token": send_token_new(),  # each call is a new rendering of the page
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -208,16 +210,40 @@ def test_it_estimates_the_prepayment(editor_client, workspace, catalog, prompts)
 
 
 def test_it_estimates_from_the_workspace_history(editor_client, workspace, catalog, prompts):
-    Task.objects.create(
-        workspace=workspace,
-        prompt=prompts[0],
-        tag="t-old",
-        request_body={},
-        status="collected",
-        cost_reported=Decimal("0.004"),
-    )
+    sonnet = {"model_name": "claude-sonnet-4-20250514"}
+    for tag, body, cost in [
+        ("t-old", sonnet, "0.004"),
+        ("t-old-2", sonnet, "0.006"),
+        ("t-other", {**sonnet, "web_search": True}, "0.05"),  # another kind: not averaged
+    ]:
+        Task.objects.create(
+            workspace=workspace,
+            prompt=prompts[0],
+            tag=tag,
+            request_body=body,
+            status="collected",
+            cost_real=Decimal(cost),
+        )
     html = _preview(editor_client, workspace, _data(prompts, samples="2")).content.decode()
-    assert "$0.0160" in html  # 4 tasks × $0.004
+    assert 'data-testid="estimate-expected">$0.0200' in html  # 4 tasks × $0.005
+    assert "average over 2 answers of the same model" in html
+    # Sonnet, 2,048 output tokens at $15 per million, plus input and the base price.
+    assert 'data-testid="estimate-worst">$0.1' in html
+
+
+def test_it_says_when_a_send_would_pass_the_budget(editor_client, workspace, catalog, prompts):
+    workspace.monthly_budget_usd = Decimal("0.05")
+    workspace.save()
+    html = _preview(editor_client, workspace, _data(prompts, samples="3")).content.decode()
+    assert 'data-testid="estimate-over-budget"' in html
+    assert "nothing is spent beyond it" in html
+    assert 'data-testid="estimate-budget-left">$0.0500' in html
+
+
+def test_it_projects_a_monitors_monthly_cost(editor_client, workspace, catalog, prompts):
+    data = _data(prompts, schedule="daily")
+    html = _preview(editor_client, workspace, data).content.decode()
+    assert "As a monitor: 30 runs in the next 30 days" in html
 
 
 def test_it_saves_a_monitor(editor_client, workspace, catalog, prompts):
@@ -230,6 +256,8 @@ def test_it_saves_a_monitor(editor_client, workspace, catalog, prompts):
     assert monitor.request_settings["web_search"] is True
     assert set(monitor.prompts.all()) == set(prompts)
     assert Task.objects.count() == 0
+    page = editor_client.get(response.url).content.decode()
+    assert "runs in the next 30 days, about $" in page  # 4 or 5 Mondays: its projected cost
 
 
 def test_it_refuses_a_bad_cron_expression(editor_client, workspace, catalog, prompts):

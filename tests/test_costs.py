@@ -61,7 +61,8 @@ def test_it_sums_per_day_over_the_last_30_days(workspace, costs):
     assert by_day[date(2026, 3, 14)] == (2, D("0.020000"), D("0.007750"))
     assert by_day[date(2026, 3, 15)] == (2, D("0.010000"), D("0.000000"))
     assert by_day[date(2026, 3, 1)] == (0, D("0"), D("0"))
-    assert report.total == {"tasks": 4, "prepaid": D("0.030000"), "spent": D("0.007750")}
+    totals = {k: report.total[k] for k in ("tasks", "prepaid", "spent")}
+    assert totals == {"tasks": 4, "prepaid": D("0.030000"), "spent": D("0.007750")}
     assert all(isinstance(d["spent"], Decimal) for d in report.days)
 
 
@@ -132,5 +133,42 @@ def test_it_reports_in_constant_queries(viewer_client, workspace, n, django_asse
     )  # fmt: skip
     url = reverse("cost_report", args=[workspace.pk])
     viewer_client.get(url)
-    with django_assert_max_num_queries(10):
+    # Per day, prompt, monitor, model; the month and today against the caps; auth.
+    with django_assert_max_num_queries(11):
         assert viewer_client.get(url).status_code == 200
+
+
+def test_it_shows_committed_real_refunded_extra_and_reserved(workspace):
+    prompt = make_prompt(workspace=workspace, text="Best CRM?")
+    day = datetime(2026, 3, 15, 8, 0, tzinfo=UTC)
+    sonnet, opus = {"model_name": "claude-sonnet-4-0"}, {"model_name": "claude-opus-4-1"}
+    rows = [  # (body, status, reserved, prepaid, real)
+        (sonnet, TaskStatus.COLLECTED, "0.03", "0.01", "0.0046"),  # refund due 0.0054
+        (opus, TaskStatus.COLLECTED, "0.30", "0.01", "0.0826"),  # 0.0726 beyond the prepayment
+        (opus, TaskStatus.POSTED, "0.30", "0.01", None),  # in flight: its reservation counts
+    ]
+    for body, status, reserved, prepaid, real in rows:
+        make_task(
+            workspace=workspace,
+            prompt=prompt,
+            request_body=body,
+            status=status,
+            cost_reserved=D(reserved),
+            cost_prepaid=D(prepaid),
+            cost_real=None if real is None else D(real),
+            created_at=day,
+            claimed_at=day,
+        )
+    report = cost_report_get(workspace=workspace, now=NOW)
+    total = report.total
+    assert (total["prepaid"], total["real"]) == (D("0.030000"), D("0.087200"))
+    assert (total["refunded"], total["extra"]) == (D("0.005400"), D("0.072600"))
+    assert total["reserved"] == D("0.300000")
+    models = {r["model"]: (r["tasks"], r["real"], r["engine"]) for r in report.models}
+    assert models == {
+        "claude-opus-4-1": (2, D("0.082600"), "claude"),
+        "claude-sonnet-4-0": (1, D("0.004600"), "claude"),
+    }
+    # The budgets count real costs, and the reservation of the task in flight.
+    assert report.month.counted == D("0.387200")
+    assert report.month.reserved == D("0.300000")

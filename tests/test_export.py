@@ -87,9 +87,10 @@ def test_it_exports_costs_including_failed_tasks(viewer_client, workspace, data)
         "prompt_id",
         "model",
         "sample",
+        "cost_reserved",
         "cost_prepaid",
-        "cost_reported",
         "money_spent",
+        "cost_real",
     ]
     assert len(rows) == 13
     assert sorted(r[3] for r in rows[1:])[:2] == ["collected", "collected"]

@@ -251,8 +251,44 @@ def test_it_shows_a_task_in_constant_queries(
 ):
     task = _collected_task(workspace)
     for i in range(n):
-        task_cost_record(task=task, field="cost_reported", amount=Decimal(i + 1))
+        task_cost_record(task=task, field="cost_real", amount=Decimal(i + 1))
     url = reverse("task_detail", args=[workspace.pk, task.pk])
     viewer_client.get(url)
     with django_assert_max_num_queries(8):
         assert viewer_client.get(url).status_code == 200
+
+
+def test_it_explains_prepaid_against_real_in_plain_words(viewer_client, workspace):
+    dear = make_task(
+        workspace=workspace,
+        status=TaskStatus.COLLECTED,
+        cost_reserved=Decimal("0.2"),
+        cost_prepaid=Decimal("0.01"),
+        money_spent=Decimal("0.082"),
+        cost_real=Decimal("0.0826"),
+    )
+    cheap = make_task(
+        workspace=workspace,
+        status=TaskStatus.COLLECTED,
+        cost_prepaid=Decimal("0.01"),
+        money_spent=Decimal("0.004"),
+        cost_real=Decimal("0.0046"),
+    )
+    in_flight = make_task(
+        workspace=workspace, status=TaskStatus.POSTED, cost_reserved=Decimal("0.2")
+    )
+
+    def page(task):
+        return viewer_client.get(
+            reverse("task_detail", args=[workspace.pk, task.pk])
+        ).content.decode()
+
+    html = page(dear)
+    assert "Beyond the prepayment" in html
+    assert '<dd data-testid="cost-difference">0.072600</dd>' in html
+    assert "the extra is billed to the account" in html
+    html = page(cheap)
+    assert "Refund due" in html
+    assert '<dd data-testid="cost-difference">0.005400</dd>' in html
+    assert "refunds the difference later" in html
+    assert "worst-case cost ($0.200000" in page(in_flight)

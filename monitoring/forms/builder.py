@@ -6,7 +6,8 @@ decided by ``contract.validate_task`` alone, so the form accepts exactly what th
 
 from __future__ import annotations
 
-from decimal import Decimal
+import re
+import secrets
 
 from django import forms
 from django.db import models
@@ -21,6 +22,13 @@ SETTINGS_FIELDS = tuple(
     for f in contract.TASK_FIELDS
     if f not in ("user_prompt", "tag", "postback_url", "pingback_url")
 )
+#: A send token as ``send_token_new`` makes them (a form's own, kept across re-renders).
+SEND_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+
+def send_token_new() -> str:
+    """A one-time random token naming one rendering of the builder, hence one send."""
+    return secrets.token_urlsafe(32)
 
 
 class PromptScope(models.TextChoices):
@@ -65,6 +73,8 @@ class RequestBuilderForm(forms.Form):
     monitor_name = forms.CharField(required=False, max_length=120, label="Monitor name")
     schedule = forms.ChoiceField(choices=Schedule.choices, initial=Schedule.MANUAL, required=False)
     cron = forms.CharField(required=False, max_length=100, label="Cron expression")
+    #: Rendered by the page itself (``send_token_value``); the send's tags derive from it.
+    send_token = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, workspace, models: dict[str, contract.ModelInfo], **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,8 +90,16 @@ class RequestBuilderForm(forms.Form):
         self.message_chain = chain_from_data(self.data) if self.is_bound else []
         self.selected_prompts: list[Prompt] = []
         self.tasks: list[dict] = []
+        submitted = self.data.get("send_token", "") if self.is_bound else ""
+        #: The token the page carries: the submitted one, so a re-render (errors) keeps it.
+        self.send_token_value = submitted if _is_send_token(submitted) else send_token_new()
 
     # --- Cleaning ----------------------------------------------------------------------
+
+    def clean_send_token(self) -> str:
+        """The submitted token, or "" if missing or malformed (the send view refuses those)."""
+        token = self.cleaned_data.get("send_token", "")
+        return token if _is_send_token(token) else ""
 
     def clean(self):
         data = super().clean()
@@ -147,18 +165,24 @@ class RequestBuilderForm(forms.Form):
         values["message_chain"] = self.message_chain or None
         return contract.build_task(**values)
 
-    def estimate(self, *, average_cost: Decimal | None) -> dict:
+    def estimate(self) -> dict:
+        """How many tasks a send makes; the money is the estimates selector's."""
         data = getattr(self, "cleaned_data", {})
         samples = data.get("samples") or 1
-        count = len(self.selected_prompts) * samples
         return {
-            "tasks": count,
+            "tasks": len(self.selected_prompts) * samples,
             "prompts": len(self.selected_prompts),
             "samples": samples,
-            "prepaid": contract.TASK_PREPAYMENT_USD * count,
-            "expected": average_cost * count if average_cost is not None else None,
-            "average_cost": average_cost,
+            "prepaid": contract.TASK_PREPAYMENT_USD * len(self.selected_prompts) * samples,
         }
+
+    def bodies(self) -> list[dict]:
+        """Every task body a send would post (one per prompt and sample)."""
+        return self.tasks * self.estimate()["samples"]
+
+
+def _is_send_token(value) -> bool:
+    return isinstance(value, str) and SEND_TOKEN_RE.fullmatch(value) is not None
 
 
 def _own_fields(prompt: Prompt) -> set[str]:

@@ -2,6 +2,7 @@
 
 from monitoring.models.answers import Answer, Citation, Mention
 from monitoring.models.brands import Brand, BrandAlias, BrandDomain, BrandKind
+from monitoring.models.prices import ModelPrice
 from monitoring.models.prompts import Prompt, Tag
 from monitoring.models.requests import LlmModel, ModelRefresh, Monitor, MonitorRun, Schedule
 from monitoring.models.tasks import (
@@ -31,6 +32,7 @@ __all__ = [
     "LlmModel",
     "Membership",
     "Mention",
+    "ModelPrice",
     "ModelRefresh",
     "Monitor",
     "Prompt",

@@ -80,6 +80,21 @@ class Monitor(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def cron_expression(self) -> str | None:
+        """When the monitor runs, as cron (UTC); None for a manual monitor."""
+        return schedule_cron(self.schedule, self.cron)
+
+
+#: Daily and weekly monitors run at 06:00 UTC (weekly on Mondays).
+SCHEDULE_CRON: dict[str, str] = {Schedule.DAILY: "0 6 * * *", Schedule.WEEKLY: "0 6 * * 1"}
+
+
+def schedule_cron(schedule: str, cron: str = "") -> str | None:
+    if schedule == Schedule.CRON:
+        return cron or None
+    return SCHEDULE_CRON.get(schedule)
+
 
 class MonitorRun(models.Model):
     """One scheduled slot of a monitor; the unique slot makes a run happen once, whoever runs it."""

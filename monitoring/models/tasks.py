@@ -1,9 +1,12 @@
 """Tasks sent to the API and their history: every status or cost change is a row."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+
+from monitoring.models.money import money_field
 
 
 class TaskStatus(models.TextChoices):
@@ -129,10 +132,17 @@ class Task(models.Model):
     #: Not before this time: backoff after a retryable failure, or the next poll.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     polls = models.PositiveIntegerField(default=0)
-    cost_prepaid = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
-    cost_reported = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
-    money_spent = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
-    gateway_price = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    # The ledger (USD); each change is a cost row in the history, linked to its API call.
+    #: The worst case reserved against the budgets when the task was claimed.
+    cost_reserved = money_field(null=True, blank=True)
+    #: The prepayment the API took when it created the task (task_post's task ``cost``).
+    cost_prepaid = money_field(null=True, blank=True)
+    #: What the model provider charged for the answer (the result's ``money_spent``).
+    money_spent = money_field(null=True, blank=True)
+    #: What the task really cost: ``money_spent`` plus the base task price.
+    cost_real = money_field(null=True, blank=True)
+    #: The gateway's billed price for this task (its share of the call's price header).
+    gateway_price = money_field(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -148,6 +158,25 @@ class Task(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def cost_difference(self) -> Decimal | None:
+        """Prepaid minus real: a refund when positive, the extra beyond it when negative."""
+        if self.cost_prepaid is None or self.cost_real is None:
+            return None
+        return self.cost_prepaid - self.cost_real
+
+    @property
+    def cost_refund(self) -> Decimal | None:
+        """What the API should refund: the prepayment beyond the real cost."""
+        difference = self.cost_difference
+        return None if difference is None else max(difference, Decimal(0))
+
+    @property
+    def cost_extra(self) -> Decimal | None:
+        """What the real cost took beyond the prepayment."""
+        difference = self.cost_difference
+        return None if difference is None else max(-difference, Decimal(0))
 
 
 _STATUS_LABELS: dict[str, str] = dict(TaskStatus.choices)

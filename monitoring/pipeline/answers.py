@@ -10,6 +10,7 @@ from django.utils import timezone
 from monitoring.aisa.results import Answer as ApiAnswer
 from monitoring.analysis import normalize_domain
 from monitoring.models import Answer, ApiCall, Citation, Task, TaskStatus
+from monitoring.models.prices import TASK_BASE_PRICE_USD
 from monitoring.services.analysis import answer_analyze
 from monitoring.services.history import task_cost_record, task_transition
 
@@ -59,17 +60,34 @@ def answer_store(
                 )
                 for i, c in enumerate(answer.citations, start=1)
             )
-            task_cost_record(
-                task=task,
-                field="money_spent",
-                amount=answer.money_spent,
-                api_call=api_call,
-                message="Charged by the model provider.",
-            )
+            _real_cost_record(task, answer, api_call)
     except IntegrityError:
         return False  # a concurrent collector stored it first
     _after_store(stored)
     return True
+
+
+def _real_cost_record(task: Task, answer: ApiAnswer, api_call: ApiCall | None) -> None:
+    """The model's charge, and the real cost that replaces the task's reservation."""
+    task_cost_record(
+        task=task,
+        field="money_spent",
+        amount=answer.money_spent,
+        api_call=api_call,
+        message="Charged by the model provider for the answer.",
+    )
+    if answer.money_spent is None:
+        return  # the reservation keeps counting: the real cost is not known
+    task_cost_record(
+        task=task,
+        field="cost_real",
+        amount=answer.money_spent + TASK_BASE_PRICE_USD,
+        api_call=api_call,
+        message=(
+            f"Real cost: the model's charge plus the ${TASK_BASE_PRICE_USD} base task price; "
+            "it replaces the reservation in the budgets."
+        ),
+    )
 
 
 def _after_store(answer: Answer) -> None:

@@ -16,6 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
@@ -23,15 +24,21 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from monitoring.aisa.client import AisaClient
-from monitoring.aisa.contract import MAX_TASKS_PER_POST, Outcome
+from monitoring.aisa.contract import MAX_TASKS_PER_POST, TASK_PREPAYMENT_USD, Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.aisa.results import PostBatch, PostedTask
 from monitoring.models import ApiCall, PipelineHalt, Task, TaskStatus
+from monitoring.models.money import usd
 from monitoring.models.tasks import POSTABLE_STATUSES
 from monitoring.pipeline import ratelimit
 from monitoring.selectors import budget
 from monitoring.selectors.tasks import pipeline_halt_get
-from monitoring.services.history import task_cost_record, task_transition, tasks_transition
+from monitoring.services.history import (
+    task_cost_record,
+    task_transition,
+    tasks_cost_record,
+    tasks_transition,
+)
 
 #: Retryable failures wait base × 2^(attempt-1), with jitter, up to the cap.
 BACKOFF_BASE = timedelta(seconds=20)
@@ -79,11 +86,13 @@ def tasks_post(*, client: AisaClient, max_calls: int = 20, batch_size: int = MAX
             ratelimit.call_slot_release(call=call)
             break
         report.calls += 1
-        batch_post(client=client, tasks=tasks, call=call, report=report)
+        with ratelimit.call_slot_use(call):  # the client's limiter stamps it when sent
+            batch_post(client=client, tasks=tasks, call=call, report=report)
     return report
 
 
 def _reserve_slot() -> ApiCall | None:
+    """A slot for the next post, reserved before claiming so no task is claimed in vain."""
     deadline = time.monotonic() + MAX_SLOT_WAIT
     while True:
         call, wait = ratelimit.call_slot_reserve()
@@ -102,7 +111,11 @@ def _due(now: datetime):
 
 
 def batch_claim(*, size: int, report: PostReport | None = None) -> list[Task]:
-    """Claim up to ``size`` due tasks within the budgets; hold the ones beyond them."""
+    """Claim up to ``size`` due tasks whose worst case fits the budgets; hold the others.
+
+    Each claimed task reserves its worst-case cost in the same transaction, under the lock
+    every worker takes, so concurrent workers together can never commit past a cap.
+    """
     report = report or PostReport()
     token = secrets.token_hex(8)
     with transaction.atomic():
@@ -112,24 +125,25 @@ def batch_claim(*, size: int, report: PostReport | None = None) -> list[Task]:
         workspace_ids = sorted(set(due.values_list("workspace_id", flat=True).distinct()))
         if not workspace_ids:
             return []
-        global_left, per_workspace = budget.allowance_get(now=now, workspace_ids=workspace_ids)
-        open_ids = [ws for ws in workspace_ids if per_workspace[ws] != 0]
-        if global_left == 0:
-            open_ids = []
-        _hold(
-            due.filter(status=TaskStatus.QUEUED).exclude(workspace_id__in=open_ids),
-            per_workspace,
-            report,
-        )
-        chosen = _choose(due.filter(workspace_id__in=open_ids), size, global_left, per_workspace)
-        if not chosen:
+        allowance = budget.allowance_get(now=now, workspace_ids=workspace_ids)
+        open_ids = [ws for ws in workspace_ids if allowance.is_open(ws)]
+        closed = due.filter(status=TaskStatus.QUEUED).exclude(workspace_id__in=open_ids)
+        _hold_closed(closed, allowance, report)
+        reserves, refused = _choose(due.filter(workspace_id__in=open_ids), size, allowance)
+        _hold(refused, report)
+        if not reserves:
             return []
-        tasks_transition(
-            task_ids=chosen,
+        moved = tasks_transition(
+            task_ids=list(reserves),
             to=TaskStatus.POSTING,
             message="Claimed for posting.",
             claim_token=token,
             claimed_at=now,
+        )
+        tasks_cost_record(
+            amounts={pk: reserves[pk] for pk in moved},
+            field="cost_reserved",
+            message="Reserved against the budgets: the most this task can cost.",
         )
         tasks = list(
             Task.objects.filter(claim_token=token, status=TaskStatus.POSTING).order_by(
@@ -139,37 +153,62 @@ def batch_claim(*, size: int, report: PostReport | None = None) -> list[Task]:
     return tasks
 
 
-def _choose(due, size: int, global_left, per_workspace) -> list[int]:
-    """The oldest due tasks that fit the daily cap and their workspace's monthly budget."""
-    chosen: list[int] = []
-    for pk, ws in due.order_by("created_at", "id").values_list("id", "workspace_id")[: size * 5]:
-        if len(chosen) == size or global_left == 0:
+#: How many of the oldest due tasks one claim looks at (a few batches' worth).
+CLAIM_WINDOW_BATCHES = 5
+
+
+def _choose(due, size: int, allowance) -> tuple[dict[int, Decimal], dict[int, str]]:
+    """The oldest due tasks whose worst case fits (first fit), and why the others wait.
+
+    Once something does not fit, the scan goes on (bounded) to hold the other queued tasks
+    that do not fit either, each with its reason, rather than leave them silently queued.
+    """
+    chosen: dict[int, Decimal] = {}
+    refused: dict[int, str] = {}
+    rows = due.order_by("created_at", "id").values_list(
+        "id", "workspace_id", "status", "request_body"
+    )
+    for pk, ws, status, body in rows[: size * CLAIM_WINDOW_BATCHES + HOLD_BATCH]:
+        if len(chosen) == size and (not refused or len(refused) >= HOLD_BATCH):
             break
-        if per_workspace[ws] == 0:
-            continue
-        chosen.append(pk)
-        global_left = None if global_left is None else global_left - 1
-        per_workspace[ws] = None if per_workspace[ws] is None else per_workspace[ws] - 1
-    return chosen
+        worst = allowance.worst_case(body if isinstance(body, dict) else {})
+        limit = allowance.refusal(ws, worst)
+        if limit is None:
+            if len(chosen) < size:
+                allowance.take(ws, worst)
+                chosen[pk] = worst
+        elif status == TaskStatus.QUEUED and len(refused) < HOLD_BATCH:
+            refused[pk] = budget.held_message(
+                limit=limit, allowance=allowance, workspace_id=ws, worst=worst
+            )
+    return chosen, refused
 
 
 #: At most this many tasks are moved to "held" per run (each gets its history row).
 HOLD_BATCH = 500
 
 
-def _hold(queued, per_workspace, report: PostReport) -> None:
-    """Hold what the budgets do not allow now, each with the reason (one write per reason)."""
-    by_reason: dict[bool, list[int]] = {True: [], False: []}
+def _hold_closed(queued, allowance, report: PostReport) -> None:
+    """Hold the queued tasks of workspaces (or a day) with not even a prepayment left."""
+    refused = {}
     rows = queued.order_by("created_at", "id").values_list("id", "workspace_id")[:HOLD_BATCH]
-    for pk, workspace_id in rows:
-        by_reason[per_workspace.get(workspace_id) == 0].append(pk)
-    for workspace_limited, ids in by_reason.items():
+    for pk, ws in rows:
+        limit = allowance.refusal(ws, TASK_PREPAYMENT_USD) or budget.DAILY
+        refused[pk] = budget.held_message(
+            limit=limit, allowance=allowance, workspace_id=ws, worst=TASK_PREPAYMENT_USD
+        )
+    _hold(refused, report)
+
+
+def _hold(refused: dict[int, str], report: PostReport) -> None:
+    """Move queued tasks to held, each with its reason (one write per distinct reason)."""
+    by_reason: dict[str, list[int]] = {}
+    for pk, message in refused.items():
+        by_reason.setdefault(message, []).append(pk)
+    for message, ids in by_reason.items():
         report.held += len(
             tasks_transition(
-                task_ids=ids,
-                to=TaskStatus.HELD,
-                allowed_from=[TaskStatus.QUEUED],
-                message=budget.held_message(workspace_limited=workspace_limited),
+                task_ids=ids, to=TaskStatus.HELD, allowed_from=[TaskStatus.QUEUED], message=message
             )
         )
 
@@ -239,12 +278,26 @@ def _task_outcome(task: Task, outcome: PostedTask, call: ApiCall, report: PostRe
                 api_call=call,
                 message="Prepaid when the task was created.",
             )
+            task_cost_record(
+                task=task,
+                field="gateway_price",
+                amount=_gateway_share(call, outcome.cost),
+                api_call=call,
+                message="This task's share of the price the gateway billed for the call.",
+            )
         report.posted += 1
     else:
         # A task-level "not found" concerns that task only; at envelope level it means a
         # wrong path (configuration), which halts posting.
         kind = Outcome.PERMANENT if outcome.outcome is Outcome.NOT_FOUND else outcome.outcome
         _failed(task, kind, outcome.status_code, message, call, report)
+
+
+def _gateway_share(call: ApiCall, task_cost: Decimal | None) -> Decimal | None:
+    """The gateway's price header is per call: each task's share is in proportion to its cost."""
+    if call.gateway_price is None or not call.cost_reported or task_cost is None:
+        return None
+    return usd(call.gateway_price * task_cost / call.cost_reported)
 
 
 def _batch_failed(tasks: list[Task], exc: AisaError, call: ApiCall, report: PostReport) -> None:

@@ -11,19 +11,10 @@ from django.utils import timezone
 from monitoring.models import Monitor, MonitorRun, Schedule
 from monitoring.services.tasks import task_batch_create
 
-#: Daily and weekly monitors run at 06:00 UTC (weekly on Mondays).
-CRON_FOR: dict[str, str] = {Schedule.DAILY: "0 6 * * *", Schedule.WEEKLY: "0 6 * * 1"}
-
-
-def monitor_cron(monitor: Monitor) -> str | None:
-    if monitor.schedule == Schedule.CRON:
-        return monitor.cron or None
-    return CRON_FOR.get(monitor.schedule)
-
 
 def monitor_slot(monitor: Monitor, now: datetime) -> datetime | None:
     """The latest slot at or before ``now``; None if the monitor has no schedule."""
-    expression = monitor_cron(monitor)
+    expression = monitor.cron_expression
     if not expression or not croniter.is_valid(expression):
         return None
     return croniter(expression, now).get_prev(datetime)

@@ -1,4 +1,4 @@
-"""Reads for the costs page: money per day, per prompt and per monitor, summed in the database."""
+"""Reads for the costs page: the ledger per day, prompt, monitor and model, summed in SQL."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.conf import settings
+from django.db.models import Count, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from monitoring.models import Task, Workspace
-from monitoring.models.money import usd
+from monitoring.models.money import money_field, usd
+from monitoring.models.tasks import BILLED_STATUSES
 from monitoring.selectors import budget
 from monitoring.selectors.periods import BucketStart, day_start, month_start
 
@@ -19,21 +22,42 @@ TOP_PROMPTS = 20
 ZERO = usd(0)
 
 
+#: The ledger's columns, summed per group: committed (prepaid), the model's charge, real,
+#: refunded (prepaid beyond real), extra (real beyond prepaid), reserved (in flight).
+AMOUNTS = ("prepaid", "spent", "real", "refunded", "extra", "reserved")
+_MONEY = money_field()
+
+
 def _totals():
-    return {"tasks": Count("id"), "prepaid": Sum("cost_prepaid"), "spent": Sum("money_spent")}
+    difference = ExpressionWrapper(F("cost_prepaid") - F("cost_real"), output_field=_MONEY)
+    overrun = ExpressionWrapper(F("cost_real") - F("cost_prepaid"), output_field=_MONEY)
+    return {
+        "tasks": Count("id"),
+        "prepaid": Sum("cost_prepaid"),
+        "spent": Sum("money_spent"),
+        "real": Sum("cost_real"),
+        "refunded": Sum(difference, filter=Q(cost_real__lt=F("cost_prepaid"))),
+        "extra": Sum(overrun, filter=Q(cost_real__gt=F("cost_prepaid"))),
+        "reserved": Sum(
+            "cost_reserved", filter=Q(cost_real__isnull=True, status__in=BILLED_STATUSES)
+        ),
+    }
 
 
 def _money(row: dict) -> dict:
-    row["prepaid"], row["spent"] = usd(row["prepaid"]), usd(row["spent"])
+    for name in AMOUNTS:
+        row[name] = usd(row.get(name))
     return row
 
 
 @dataclass
 class MonthSpend:
     budget: Decimal | None
-    #: What the budget check counts: prepayments of tasks in flight count in full.
+    #: What the budget check counts: real costs, and the reservations of tasks in flight.
     counted: Decimal
     spent: Decimal
+    #: The part of ``counted`` that is reservations (real cost not known yet).
+    reserved: Decimal = Decimal(0)
 
     @property
     def percent(self) -> int | None:
@@ -52,6 +76,9 @@ class CostReport:
     days: list[dict] = field(default_factory=list)
     prompts: list[dict] = field(default_factory=list)
     monitors: list[dict] = field(default_factory=list)
+    models: list[dict] = field(default_factory=list)
+    #: Today under the installation's daily cap (all workspaces): cap, counted, reserved.
+    today: dict = field(default_factory=dict)
     total: dict = field(default_factory=dict)
     month: MonthSpend | None = None
 
@@ -71,7 +98,7 @@ def cost_by_day(*, tasks: QuerySet[Task], start: date, end: date) -> list[dict]:
     by_day = {row["day"]: _money(row) for row in rows}
     days, day = [], start
     while day <= end:
-        days.append(by_day.get(day) or {"day": day, "tasks": 0, "prepaid": ZERO, "spent": ZERO})
+        days.append(by_day.get(day) or _money({"day": day, "tasks": 0}))
         day += timedelta(days=1)
     return days
 
@@ -82,6 +109,7 @@ def cost_chart(*, days: list[dict]) -> dict:
         "labels": [d["day"].isoformat() for d in days],
         "spent": [str(d["spent"]) for d in days],
         "prepaid": [str(d["prepaid"]) for d in days],
+        "real": [str(d["real"]) for d in days],
     }
 
 
@@ -91,9 +119,25 @@ def cost_by_prompt(*, workspace: Workspace, since: datetime, limit: int = TOP_PR
         .order_by()
         .values("prompt_id", "prompt__text")
         .annotate(**_totals())
-        .order_by(F("spent").desc(nulls_last=True), "-tasks", "prompt_id")[:limit]
+        .order_by(
+            F("real").desc(nulls_last=True), F("spent").desc(nulls_last=True), "-tasks", "prompt_id"
+        )[:limit]
     )
     return [_money(row) for row in rows]
+
+
+def cost_by_model(*, workspace: Workspace, since: datetime):
+    """Per model as sent (the engine is the installation's LLM family, one for now)."""
+    rows = (
+        Task.objects.filter(workspace=workspace, created_at__gte=since)
+        .order_by()
+        .values(model=KT("request_body__model_name"))
+        .annotate(**_totals())
+        .order_by(
+            F("real").desc(nulls_last=True), F("spent").desc(nulls_last=True), "-tasks", "model"
+        )
+    )
+    return [_money(row) | {"engine": settings.AISA_LLM_FAMILY} for row in rows]
 
 
 def cost_by_monitor(*, workspace: Workspace, since: datetime):
@@ -102,7 +146,12 @@ def cost_by_monitor(*, workspace: Workspace, since: datetime):
         .order_by()
         .values("monitor_id", "monitor__name")
         .annotate(**_totals())
-        .order_by(F("spent").desc(nulls_last=True), "-tasks", "monitor__name")
+        .order_by(
+            F("real").desc(nulls_last=True),
+            F("spent").desc(nulls_last=True),
+            "-tasks",
+            "monitor__name",
+        )
     )
     return [_money(row) for row in rows]
 
@@ -112,11 +161,22 @@ def month_spend(*, workspace: Workspace, now: datetime) -> MonthSpend:
     spent = Task.objects.filter(workspace=workspace, created_at__gte=start).aggregate(
         spent=Sum("money_spent")
     )["spent"]
+    counted, reserved = budget.spend_totals_get(since=start, workspace=workspace)
     return MonthSpend(
-        budget=workspace.monthly_budget_usd,
-        counted=usd(budget.spend_get(since=start, workspace=workspace)),
-        spent=usd(spent),
+        budget=workspace.monthly_budget_usd, counted=counted, spent=usd(spent), reserved=reserved
     )
+
+
+def daily_spend(*, now: datetime) -> dict:
+    """What the daily cap counts today, across all workspaces (it is installation-wide)."""
+    counted, reserved = budget.spend_totals_get(since=day_start(now))
+    cap = budget.daily_cap()
+    return {
+        "cap": cap,
+        "counted": counted,
+        "reserved": reserved,
+        "left": None if cap is None else max(cap - counted, Decimal(0)),
+    }
 
 
 def cost_report_get(*, workspace: Workspace, now: datetime | None = None, days: int = DAYS):
@@ -131,11 +191,11 @@ def cost_report_get(*, workspace: Workspace, now: datetime | None = None, days: 
         ),
         prompts=cost_by_prompt(workspace=workspace, since=since),
         monitors=cost_by_monitor(workspace=workspace, since=since),
+        models=cost_by_model(workspace=workspace, since=since),
         month=month_spend(workspace=workspace, now=now),
+        today=daily_spend(now=now),
     )
-    report.total = {
-        "tasks": sum(d["tasks"] for d in report.days),
-        "prepaid": sum((d["prepaid"] for d in report.days), ZERO),
-        "spent": sum((d["spent"] for d in report.days), ZERO),
+    report.total = {"tasks": sum(d["tasks"] for d in report.days)} | {
+        name: sum((d[name] for d in report.days), ZERO) for name in AMOUNTS
     }
     return report

@@ -97,9 +97,10 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "prompt_id",
             "model",
             "sample",
+            "cost_reserved",
             "cost_prepaid",
-            "cost_reported",
             "money_spent",
+            "cost_real",
         ],
         [
             "id",
@@ -109,9 +110,10 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "prompt_id",
             "request_body__model_name",
             "sample",
+            "cost_reserved",
             "cost_prepaid",
-            "cost_reported",
             "money_spent",
+            "cost_real",
         ],
     ),
 }

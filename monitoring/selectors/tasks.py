@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Avg, Count, Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Prefetch, QuerySet
 
 from monitoring.models import (
     Answer,
@@ -20,7 +18,6 @@ from monitoring.models import (
     TaskStatus,
     Workspace,
 )
-from monitoring.models.money import usd
 from monitoring.selectors.periods import created_between
 
 #: How far back the builder looks to estimate the real cost of a task.
@@ -176,15 +173,3 @@ def task_detail_get(*, workspace: Workspace, task_id: int) -> TaskDetail | None:
     citations = list(answer.citations.all()) if answer else []
     events = list(task.events.all())
     return TaskDetail(task=task, events=events, answer=answer, citations=citations)
-
-
-def task_cost_average(*, workspace: Workspace) -> Decimal | None:
-    """Mean reported cost of the workspace's recent collected tasks; None without history."""
-    since = timezone.now() - COST_HISTORY_WINDOW
-    value = Task.objects.filter(
-        Q(cost_reported__isnull=False),
-        workspace=workspace,
-        status=TaskStatus.COLLECTED,
-        created_at__gte=since,
-    ).aggregate(avg=Avg("cost_reported"))["avg"]
-    return usd(value) if value is not None else None

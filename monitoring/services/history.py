@@ -149,3 +149,30 @@ def task_cost_record(
             message=message,
         )
     setattr(task, field, amount)
+
+
+def tasks_cost_record(
+    *,
+    amounts: dict[int, Decimal],
+    field: str,
+    api_call: ApiCall | None = None,
+    message: str = "",
+) -> None:
+    """Set one cost field of many tasks (one UPDATE per distinct amount) with their cost rows."""
+    by_amount: dict[Decimal, list[int]] = {}
+    for pk, amount in amounts.items():
+        by_amount.setdefault(amount, []).append(pk)
+    with transaction.atomic():
+        for amount, ids in by_amount.items():
+            Task.objects.filter(pk__in=ids).update(**{field: amount})
+        TaskEvent.objects.bulk_create(
+            TaskEvent(
+                task_id=pk,
+                kind=TaskEvent.Kind.COST,
+                cost_field=field,
+                amount=amount,
+                api_call=api_call,
+                message=message,
+            )
+            for pk, amount in amounts.items()
+        )

@@ -1,22 +1,28 @@
 """The request builder: live validation, JSON preview, cost estimate, send or save."""
 
 import json
+from datetime import UTC
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
 from monitoring.access import workspace_access
 from monitoring.forms.builder import RequestBuilderForm
 from monitoring.forms.monitors import schedule_error  # the rule the admin applies too
-from monitoring.selectors import catalog
-from monitoring.selectors import tasks as task_selectors
+from monitoring.selectors import catalog, estimates
 from monitoring.services import catalog as catalog_services
 from monitoring.services import tasks as task_services
 from monitoring.services.webhooks import webhook_fields, webhook_token
 
 PREVIEW_LIMIT = 3  # bodies shown in full; the rest are counted
+EXPIRED_FORM = (
+    "This page was loaded without a send token, so a repeated submit could not be told "
+    "apart from a new send. Check the request and press Send now again."
+)
 
 
 def _form(request, membership):
@@ -27,15 +33,28 @@ def _form(request, membership):
     )
 
 
+def _money(form, membership) -> dict:
+    """The send's prepayment, expected and worst-case cost, and a monitor's projection."""
+    workspace = membership.workspace
+    money = {"send": estimates.send_estimate_get(workspace=workspace, bodies=form.bodies())}
+    data = getattr(form, "cleaned_data", {})
+    schedule = data.get("schedule") or ""
+    if schedule and schedule != "manual" and form.tasks:
+        money["monitor"] = estimates.monitor_projection_get(
+            workspace=workspace, bodies=form.bodies(), schedule=schedule, cron=data.get("cron", "")
+        )
+    return money
+
+
 def _context(form, membership):
-    average = task_selectors.task_cost_average(workspace=membership.workspace)
     bodies = [{**t, **_per_task_fields()} for t in form.tasks[:PREVIEW_LIMIT]]
     return {
+        "money": _money(form, membership),
         "membership": membership,
         "form": form,
         "preview_json": json.dumps(bodies, indent=2, ensure_ascii=False) if bodies else "",
         "preview_more": max(0, len(form.tasks) - PREVIEW_LIMIT),
-        "estimate": form.estimate(average_cost=average),
+        "estimate": form.estimate(),
         "catalog": form.models,
         "refresh": catalog.model_refresh_status(),
         "preview_url": reverse("builder_preview", args=[membership.workspace_id]),
@@ -80,19 +99,53 @@ def builder_preview(request, workspace_id: int):
 
 
 def _send(request, form, membership):
-    tasks = task_services.task_batch_create(
+    token = form.cleaned_data.get("send_token")
+    if not token:
+        # The page re-rendered now carries a fresh token (``send_token_value``).
+        form.add_error(None, EXPIRED_FORM)
+        return render(request, "monitoring/builder/page.html", _context(form, membership))
+    sent = task_services.task_batch_send(
         workspace=membership.workspace,
         prompts=form.selected_prompts,
         request_settings=form.request_settings(),
         samples=form.cleaned_data["samples"],
+        send_token=token,
     )
-    estimate = form.estimate(average_cost=None)
+    if not sent.created:
+        messages.info(request, _already_sent(sent, membership.workspace_id))
+        return redirect("task_list", workspace_id=membership.workspace_id)
+    tasks = sent.tasks
+    estimate = form.estimate()
     messages.success(
         request,
         f"Queued {len(tasks)} task{'s' if len(tasks) != 1 else ''} "
         f"(prepayment ${estimate['prepaid']:.2f}). The pipeline posts them in the background.",
     )
     return redirect("task_list", workspace_id=membership.workspace_id)
+
+
+def _already_sent(sent, workspace_id: int):
+    """The notice for a repeated submit: what the first one queued, and where to see it."""
+    count = len(sent.tasks)
+    at = sent.queued_at.astimezone(UTC)
+    if count == 1:
+        what = "this task was"
+        url = reverse("task_detail", args=[workspace_id, sent.tasks[0].pk])
+    else:
+        what = f"these {count} tasks were"
+        day = at.date().isoformat()
+        url = reverse("task_list", args=[workspace_id]) + f"?created_from={day}&created_to={day}"
+    return format_html(
+        "Already sent: {} queued at {} UTC{}. Nothing new was created or paid for. "
+        '<a href="{}">See {}</a>. To send the same request again on purpose, '
+        '<a href="{}">open the builder afresh</a>.',
+        what,
+        f"{at:%H:%M}",
+        "" if at.date() == timezone.now().astimezone(UTC).date() else f" on {at:%Y-%m-%d}",
+        url,
+        "it" if count == 1 else "them",
+        reverse("builder", args=[workspace_id]),
+    )
 
 
 def _save_monitor(request, form, membership):
@@ -114,7 +167,15 @@ def _save_monitor(request, form, membership):
         user=request.user,
     )
     schedule_label = monitor.get_schedule_display()
-    messages.success(request, f"Saved the monitor “{monitor.name}” ({schedule_label}).")
+    projection = estimates.monitor_projection_get(
+        workspace=membership.workspace, bodies=form.bodies(), schedule=schedule, cron=cron
+    )
+    messages.success(
+        request,
+        f"Saved the monitor “{monitor.name}” ({schedule_label}): {projection['runs']} runs in "
+        f"the next 30 days, about ${projection['expected']:.2f} expected, at most "
+        f"${projection['worst']:.2f}.",
+    )
     return redirect("builder", workspace_id=membership.workspace_id)
 
 

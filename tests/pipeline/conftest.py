@@ -1,4 +1,7 @@
+import threading
+
 import pytest
+from django.db import close_old_connections, connection
 
 from monitoring.aisa.client import AisaClient
 from monitoring.models import Prompt, Workspace
@@ -41,3 +44,36 @@ def queue(db, pipeline_settings):
         )
 
     return make
+
+
+@pytest.fixture
+def run_workers():
+    """run_workers(target, n=4): run ``target(i)`` in n threads started together (workers)."""
+    return _run_workers
+
+
+def _run_workers(target, n: int = 4) -> list:
+    """Run ``target(i)`` in n threads started together; return their results, re-raise errors."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[i] = target(i)
+        except BaseException as exc:  # noqa: BLE001 - reported in the main thread
+            errors.append(exc)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a worker hung"
+    if errors:
+        raise errors[0]
+    close_old_connections()
+    return results

@@ -290,7 +290,9 @@ def test_a_crash_between_posted_and_its_prepayment_leaves_the_claim_for_reconcil
         posting.tasks_post(client=api)
     monkeypatch.undo()
     assert set(Task.objects.values_list("status", flat=True)) == {TaskStatus.POSTING}
-    assert not TaskEvent.objects.filter(kind=TaskEvent.Kind.COST).exists()
+    # Only the claim's reservations: no prepayment without its posted status.
+    costs = TaskEvent.objects.filter(kind=TaskEvent.Kind.COST)
+    assert set(costs.values_list("cost_field", flat=True)) == {"cost_reserved"}
 
     later = timezone.now() + claim_timeout() + ABSENCE_GRACE + timedelta(minutes=1)
     report = tasks_reconcile(client=api, now=later)

@@ -1,6 +1,7 @@
 """Posting against the sandbox over real HTTP: batches, per-task outcomes, retries, halts."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -34,9 +35,13 @@ def test_it_records_ids_costs_and_history_for_each_posted_task(api, sandbox, que
         assert events == [
             ("status", "queued", ""),
             ("status", "posting", ""),
+            ("cost", "", "cost_reserved"),
             ("status", "posted", ""),
             ("cost", "", "cost_prepaid"),
+            ("cost", "", "gateway_price"),  # its share of the call's X-AISA-Price-USD
         ]
+        assert task.cost_reserved > task.cost_prepaid  # the worst case, reserved at the claim
+        assert task.gateway_price == Decimal("0.010000")
         call = task.events.get(status_to="posted").api_call
         assert call.task_count == 2
         assert call.outcome == "ok"
