@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -114,7 +115,18 @@ def _answer(ctx: Context, family: str, params: dict[str, Any]) -> tuple[dict[str
     return answers.generate(ctx.market, model, params, seed=seed), delay
 
 
-def task_post(ctx: Context, family: str, body: bytes, *, rate_limit_every: int = 0) -> tuple:
+#: ``poison(params, result)``: the result a task being created gets (``faults.poison_result``).
+Poison = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+def task_post(
+    ctx: Context,
+    family: str,
+    body: bytes,
+    *,
+    rate_limit_every: int = 0,
+    poison: Poison | None = None,
+) -> tuple:
     tasks = parse_tasks(body)
     problem = contract.validate_batch(tasks)
     if problem:
@@ -135,6 +147,8 @@ def task_post(ctx: Context, family: str, body: bytes, *, rate_limit_every: int =
             continue
         params = contract.normalize_task(raw)
         result, delay = _answer(ctx, family, params)
+        if poison is not None:
+            result = poison(params, result)
         task = Task(
             id=task_id,
             family=family,

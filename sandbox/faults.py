@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import uuid
@@ -28,7 +29,17 @@ FAULT_KINDS = (
     "error_message",  # HTTP 503 {"message": "..."}
     "drop_after_accept",  # process (create and bill tasks), then close without answering
     "drop_before_accept",  # close without processing anything
+    "poison",  # poison, match, shape, size: matching posted tasks get a poisoned result
 )
+
+#: What a ``poison`` fault puts in a task's result (its ``poison`` parameter).
+POISONS = ("surrogate", "nul", "shape", "huge")
+#: The wrong shapes of ``poison=shape`` (its ``shape`` parameter).
+POISON_SHAPES = ("items", "money", "missing")
+#: The character ``surrogate`` and ``nul`` put in every text of the result.
+POISON_CHARS = {"surrogate": "\ud800", "nul": "\x00"}
+#: A ``huge`` answer's length in characters (5 MB of ASCII).
+HUGE_CHARS = 5_000_000
 
 
 @dataclass
@@ -52,9 +63,30 @@ def make_rule(kind: str, count: int = 1, endpoint: str | None = None, **params: 
         if isinstance(code, bool) or not isinstance(code, int | str) or not str(code).isdigit():
             raise ValueError(f"Fault envelope_code needs an integer code, not {code!r}.")
         params = {**params, "code": int(code)}
+    if kind == "poison":
+        params = _poison_params(endpoint, params)
+        endpoint = Endpoint.TASK_POST.value
     if endpoint is not None:
         endpoint = Endpoint(endpoint).value  # raises ValueError on a typo
     return FaultRule(kind, int(count), endpoint, params)
+
+
+def _poison_params(endpoint: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    if endpoint not in (None, Endpoint.TASK_POST.value):
+        raise ValueError("Fault poison applies to task_post (the posted tasks' results).")
+    params = {"poison": "surrogate", "match": "", **params}
+    if params["poison"] not in POISONS:
+        raise ValueError(f"Fault poison needs poison= one of {POISONS}, not {params['poison']!r}.")
+    if params["poison"] == "shape":
+        params.setdefault("shape", POISON_SHAPES[0])
+        if params["shape"] not in POISON_SHAPES:
+            raise ValueError(f"Fault poison needs shape= one of {POISON_SHAPES}.")
+    if params["poison"] == "huge":
+        size = params.setdefault("size", HUGE_CHARS)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"Fault poison needs a positive integer size, not {size!r}.")
+    params["match"] = str(params["match"])
+    return params
 
 
 def rule_from_dict(data: dict[str, Any]) -> FaultRule:
@@ -106,11 +138,14 @@ class FaultBox:
             return [r.as_dict() for r in self._rules]
 
     def take(self, endpoint: str | None) -> tuple[float, FaultRule | None]:
-        """Total latency to add and the first other fault for one request (both consumed)."""
+        """Total latency to add and the first other fault for one request (both consumed).
+
+        ``poison`` rules are not taken here: they count tasks, not requests (``take_poison``).
+        """
         delay, chosen = 0.0, None
         with self._lock:
             for rule in list(self._rules):
-                if rule.endpoint not in (None, endpoint):
+                if rule.endpoint not in (None, endpoint) or rule.kind == "poison":
                     continue
                 if rule.kind == "latency":
                     delay += float(rule.params.get("seconds", 1))
@@ -123,6 +158,86 @@ class FaultBox:
                     if rule.count == 0:
                         self._rules.remove(rule)
         return delay, chosen
+
+    def take_poison(self, *, tag: str, prompt: str) -> FaultRule | None:
+        """The first ``poison`` rule matching a task being created (consumed for it)."""
+        with self._lock:
+            for rule in self._rules:
+                match = rule.params.get("match", "")
+                if rule.kind != "poison" or (match and match not in tag and match not in prompt):
+                    continue
+                if rule.count > 0:
+                    rule.count -= 1
+                    if rule.count == 0:
+                        self._rules.remove(rule)
+                return rule
+        return None
+
+
+def poison_result(result: dict[str, Any], rule: FaultRule) -> dict[str, Any]:
+    """A copy of a generated result, poisoned as the rule says.
+
+    - ``surrogate`` / ``nul``: a lone surrogate (U+D800) or a NUL in every text of the
+      result: the answer text, a citation's title and URL (one is added), a fan-out query,
+      the model name, and an extra field (key and value) only the raw copy keeps;
+    - ``shape``: ``items`` is not a list, ``money_spent`` is ``"abc"``, or ``model_name``
+      and ``items`` are missing (``shape=items|money|missing``);
+    - ``huge``: the answer text is ``size`` characters long (default 5 million).
+    """
+    result = copy.deepcopy(result)
+    poison = rule.params["poison"]
+    if poison in POISON_CHARS:
+        char = POISON_CHARS[poison]
+        section = _first_text_section(result)
+        middle = len(section["text"]) // 2
+        section["text"] = f"{section['text'][:middle]}{char}{section['text'][middle:]}"
+        section["annotations"] = [
+            *(section.get("annotations") or []),
+            {
+                "title": f"Poisoned{char} title",
+                "url": f"https://poison.example/{char}",
+            },
+        ]
+        result["fan_out_queries"] = [
+            *(result.get("fan_out_queries") or []),
+            f"poisoned{char} query",
+        ]
+        result["model_name"] = f"{result['model_name']}{char}"
+        result[f"extra{char}"] = f"only in raw{char}"
+    elif poison == "shape":
+        shape = rule.params["shape"]
+        if shape == "items":
+            result["items"] = "not a list"
+        elif shape == "money":
+            result["money_spent"] = "abc"
+        else:
+            del result["model_name"], result["items"]
+    else:
+        sentence = "This answer goes on and on without an end in sight. "
+        size = int(rule.params["size"])
+        first, *others = _text_sections(result)
+        first["text"] = (sentence * (size // len(sentence) + 1))[:size]
+        for section in others:  # the answer text is then exactly ``size`` long
+            section["text"] = ""
+    return result
+
+
+def _first_text_section(result: dict[str, Any]) -> dict[str, Any]:
+    return _text_sections(result)[0]
+
+
+def _text_sections(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The message's text sections (what the answer text joins); at least one."""
+    sections = [
+        section
+        for item in result["items"]
+        if item.get("type") == "message"
+        for section in item["sections"]
+        if section.get("type") == "text"
+    ]
+    if not sections:
+        raise ValueError("The result has no message text to poison.")
+    return sections
 
 
 def gateway_body(error_type: str, code: str, message: str) -> bytes:

@@ -30,7 +30,15 @@ from monitoring.aisa.contract import ENDPOINT_METHODS, LLM_FAMILIES, Endpoint
 
 from . import endpoints, webhooks
 from .answers import load_market
-from .faults import FaultBox, FaultRule, gateway_body, make_rule, raw_fault, rule_from_dict
+from .faults import (
+    FaultBox,
+    FaultRule,
+    gateway_body,
+    make_rule,
+    poison_result,
+    raw_fault,
+    rule_from_dict,
+)
 from .state import TaskStore
 
 AISA_PREFIX = "/apis/v1/dataforseo"
@@ -162,7 +170,9 @@ class Handler(BaseHTTPRequestHandler):
                 every = 0
                 if fault and fault.kind == "task_rate_limit":
                     every = int(fault.params.get("every", 2))
-                return endpoints.task_post(ctx, r.family, body, rate_limit_every=every)
+                return endpoints.task_post(
+                    ctx, r.family, body, rate_limit_every=every, poison=self._poison
+                )
             case Endpoint.TASK_GET:
                 return endpoints.task_get(ctx, r.family, r.task_id)
             case Endpoint.TASKS_READY:
@@ -174,6 +184,13 @@ class Handler(BaseHTTPRequestHandler):
             case Endpoint.ID_LIST:
                 return endpoints.id_list(ctx, body)
         return endpoints.envelope(ctx, contract.NOT_FOUND, None)
+
+    def _poison(self, params: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+        """The result of a task being created, poisoned if a ``poison`` fault matches it."""
+        rule = self.sandbox.faults.take_poison(
+            tag=params.get("tag") or "", prompt=params.get("user_prompt") or ""
+        )
+        return result if rule is None else poison_result(result, rule)
 
     def _auth_failure(self, base: str | None, ctx) -> tuple | None:
         """The answer to a request without a valid key, or None when the key is fine."""
@@ -215,6 +232,14 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _charge(result: dict[str, Any]) -> Decimal:
+    """What the model charged for a result (nothing, when a ``poison`` fault spoilt it)."""
+    try:
+        return Decimal(result.get("money_spent") or 0)
+    except (ArithmeticError, TypeError, ValueError):
+        return Decimal(0)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -321,9 +346,7 @@ class SandboxServer:
             self.store.refresh()
             return sum(
                 (
-                    contract.TASK_BASE_PRICE_USD + Decimal(t.result["money_spent"])
-                    if t.done
-                    else t.cost
+                    contract.TASK_BASE_PRICE_USD + _charge(t.result) if t.done else t.cost
                     for t in self.store.tasks.values()
                 ),
                 Decimal(0),

@@ -3,18 +3,20 @@
 JSON is decoded with ``parse_float=Decimal``, so money arrives as ``Decimal`` (or ``int``
 for whole numbers); ``money()`` makes both a ``Decimal``. Times are aware UTC datetimes.
 The parsers trust nothing: a wrong type raises ``TypeError``/``ValueError``, which the
-client turns into an ``AisaError``.
+client turns into an ``AisaError``. The one exception is a done task's result: a result of
+the wrong shape is that task's problem (``TaskResult.problem``, naming the field), not the
+call's, so the task can be failed with the reason instead of being polled again in vain.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 from monitoring.aisa.contract import ModelInfo, Outcome, outcome_for_code, parse_dt_string
 
@@ -22,13 +24,69 @@ _INVALID_FIELD = re.compile(r"Invalid Field: '([^']*)'")
 ZERO = Decimal(0)
 
 
+#: The ledger's columns hold up to a million dollars (``models.money``).
+MAX_USD = Decimal(10) ** 6
+#: Token counts are stored in 32-bit integer columns.
+MAX_COUNT = 2**31 - 1
+#: Errors a value of the wrong type or form raises while it is parsed.
+SHAPE_ERRORS = (TypeError, ValueError, KeyError, AttributeError, ArithmeticError)
+T = TypeVar("T")
+
+
+class ShapeError(ValueError):
+    """A field is missing or of the wrong type; ``path`` names it (``items[0].sections``)."""
+
+    def __init__(self, problem: str, path: str = "") -> None:
+        super().__init__(f"{path}: {problem}" if path else problem)
+        self.problem, self.path = problem, path
+
+    def within(self, name: str) -> ShapeError:
+        """The same problem, one level up (``name`` is a field or an ``[index]``)."""
+        sep = "" if not self.path or self.path.startswith("[") else "."
+        return ShapeError(self.problem, f"{name}{sep}{self.path}")
+
+
+def _field(raw: Mapping, name: str, parse: Callable[[Any], T]) -> T:
+    """``parse(raw[name])``; a problem is raised as a ``ShapeError`` naming the field."""
+    try:
+        return parse(raw.get(name))
+    except ShapeError as exc:
+        raise exc.within(name) from exc
+    except SHAPE_ERRORS as exc:
+        raise ShapeError(str(exc), name) from exc
+
+
+def _each(values: Any, parse: Callable[[Any], T]) -> tuple[T, ...]:
+    """Each item of an array parsed; a problem names the item's index."""
+    parsed = []
+    for i, value in enumerate(_list(values)):
+        try:
+            parsed.append(parse(value))
+        except ShapeError as exc:
+            raise exc.within(f"[{i}]") from exc
+        except SHAPE_ERRORS as exc:
+            raise ShapeError(str(exc), f"[{i}]") from exc
+    return tuple(parsed)
+
+
 def money(value: Any) -> Decimal:
-    """USD amount as Decimal; null counts as zero (failed tasks cost nothing)."""
+    """USD amount as Decimal; null counts as zero (failed tasks cost nothing).
+
+    A value that is no finite number, or one the ledger cannot hold, raises ``ValueError``.
+    """
     if value is None:
         return ZERO
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
         raise TypeError(f"expected a number of USD, got {type(value).__name__}")
-    return Decimal(str(value))
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise ValueError(f"expected a number of USD, got {value!r:.40}")
+    if abs(amount) >= MAX_USD:
+        raise ValueError(f"an amount of USD out of range: {value!r:.40}")
+    return amount
 
 
 def _int(value: Any) -> int:
@@ -36,6 +94,8 @@ def _int(value: Any) -> int:
         return 0
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"expected an integer, got {type(value).__name__}")
+    if not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"expected a count from 0 to {MAX_COUNT}, got {str(value)[:40]}")
     return value
 
 
@@ -68,6 +128,17 @@ def _list(value: Any) -> list:
     if not isinstance(value, list):
         raise TypeError(f"expected an array, got {type(value).__name__}")
     return value
+
+
+def _required(parse: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``parse``, but a missing (or null, or empty) value is a problem."""
+
+    def parse_required(value: Any) -> T:
+        if value is None or value == "":
+            raise ValueError("missing")
+        return parse(value)
+
+    return parse_required
 
 
 def _dt(value: Any) -> datetime | None:
@@ -212,19 +283,24 @@ class Item:
     sections: tuple[Section, ...]
 
 
+def _annotation(raw: Any) -> Annotation:
+    raw = _dict(raw)
+    return Annotation(title=_field(raw, "title", _str), url=_field(raw, "url", _str))
+
+
 def _section(raw: Any) -> Section:
     raw = _dict(raw)
-    annotations = tuple(
-        Annotation(title=_str(_dict(a).get("title")), url=_str(_dict(a).get("url")))
-        for a in _list(raw.get("annotations"))
+    return Section(
+        type=_field(raw, "type", _str),
+        text=_field(raw, "text", _str),
+        annotations=_field(raw, "annotations", lambda v: _each(v, _annotation)),
     )
-    return Section(type=_str(raw.get("type")), text=_str(raw.get("text")), annotations=annotations)
 
 
 def _item(raw: Any) -> Item:
     raw = _dict(raw)
-    sections = tuple(_section(s) for s in _list(raw.get("sections")))
-    return Item(type=_str(raw.get("type")), sections=sections)
+    sections = _field(raw, "sections", lambda v: _each(v, _section))
+    return Item(type=_field(raw, "type", _str), sections=sections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,17 +339,22 @@ class Answer:
 
     @classmethod
     def from_json(cls, raw: Any) -> Answer:
+        """A result item; a missing or ill-typed field raises ``ShapeError`` naming it.
+
+        ``model_name`` and ``items`` are required: without them there is no answer to
+        count (an empty one would still count as an observation on the dashboard).
+        """
         raw = _dict(raw)
         return cls(
-            model_name=_str(raw.get("model_name")),
-            input_tokens=_int(raw.get("input_tokens")),
-            output_tokens=_int(raw.get("output_tokens")),
-            reasoning_tokens=_int(raw.get("reasoning_tokens")),
+            model_name=_field(raw, "model_name", _required(_str)),
+            input_tokens=_field(raw, "input_tokens", _int),
+            output_tokens=_field(raw, "output_tokens", _int),
+            reasoning_tokens=_field(raw, "reasoning_tokens", _int),
             web_search=bool(raw.get("web_search")),
-            money_spent=money(raw.get("money_spent")),
-            datetime=_dt(raw.get("datetime")),
-            items=tuple(_item(i) for i in _list(raw.get("items"))),
-            fan_out_queries=[_str(q) for q in _list(raw.get("fan_out_queries"))],
+            money_spent=_field(raw, "money_spent", money),
+            datetime=_field(raw, "datetime", _dt),
+            items=_field(raw, "items", _required(lambda v: _each(v, _item))),
+            fan_out_queries=list(_field(raw, "fan_out_queries", lambda v: _each(v, _str))),
             raw=raw,
         )
 
@@ -291,6 +372,9 @@ class TaskResult:
     data: dict
     answer: Answer | None
     call: CallInfo
+    #: Why a done task's result could not be read (e.g. "result[0].items: expected an
+    #: array, got str"); then ``answer`` is None. Empty when it was read, or not done.
+    problem: str = ""
 
     @property
     def ready(self) -> bool:
@@ -301,8 +385,13 @@ class TaskResult:
         task = _dict(task)
         code = _code(task.get("status_code"))
         outcome = outcome_for_code(code)
-        result = _list(task.get("result"))
         data = _dict(task.get("data"))
+        answer, problem = None, ""
+        if outcome is Outcome.SUCCESS:
+            try:
+                answer = _field(task, "result", _first_answer)
+            except ShapeError as exc:
+                problem = str(exc)
         return cls(
             id=_str(task.get("id")),
             status_code=code,
@@ -311,9 +400,18 @@ class TaskResult:
             cost=money(task.get("cost")),
             tag=_str(data.get("tag")),
             data=data,
-            answer=Answer.from_json(result[0]) if outcome is Outcome.SUCCESS and result else None,
+            answer=answer,
             call=call,
+            problem=problem,
         )
+
+
+def _first_answer(value: Any) -> Answer:
+    """A done task's answer: the first item of its ``result`` array."""
+    results = _list(value)
+    if not results:
+        raise ValueError("missing" if value is None else "empty")
+    return _each(results[:1], Answer.from_json)[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import dataclass
 
 _APOS = "['\u2019]"
 _FILLER = r"(?:[\w-]+\s+){0,3}?"  # "any", "specific", "up-to-date reliable", ...
@@ -63,27 +64,60 @@ def refusal_spans(text: str) -> list[tuple[int, int]]:
     lowered = text.lower()
     if not any(trigger in lowered for trigger in _TRIGGERS):
         return []  # substring checks are far cheaper than running the refusal regex
-    spans = [_clause_around(text, m.start(), m.end()) for m in _REFUSAL_RE.finditer(text)]
+    spans: list[tuple[int, int]] = []
+    line: _Line | None = None
+    for match in _REFUSAL_RE.finditer(text):
+        start, end = match.span()
+        if line is None or not line.holds(start, end):
+            line = _Line.around(text, start, end)
+        spans.append(line.clause(start, end))
     return _merge(spans)
 
 
-def _clause_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """The clause holding ``text[start:end]``: from the previous break to the next one.
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """The lines around a refusal phrase and their clause breaks, scanned once.
 
-    Only the lines around the phrase are scanned: a clause never crosses a line break.
+    The phrases of one line share it, and the breaks around each are found by bisection:
+    a long line full of refusals stays linear (scanning the line again per phrase made a
+    5 MB one-line answer take hours).
     """
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end == -1 else line_end
-    clause_start, clause_end = line_start, line_end
-    for found in _CLAUSE_BREAK_RE.finditer(text, line_start, line_end):
-        if found.end() <= start:
-            clause_start = found.end()
-        elif found.start() >= end:
-            clause_end = found.start()
-            break
-        # a break overlapping the phrase itself is not a boundary
-    return clause_start, clause_end
+
+    start: int
+    end: int
+    first_newline: int  # the first line break at or after ``start`` (``end`` unless the
+    # phrase it was made for spans a line break)
+    break_starts: list[int]  # the clause breaks of [start, end): they do not overlap, so
+    break_ends: list[int]  # both lists ascend
+
+    @classmethod
+    def around(cls, text: str, start: int, end: int) -> _Line:
+        """From the line break before ``start`` to the one after ``end``."""
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end == -1 else line_end
+        first = text.find("\n", line_start, line_end)
+        breaks = list(_CLAUSE_BREAK_RE.finditer(text, line_start, line_end))
+        return cls(
+            line_start,
+            line_end,
+            line_end if first == -1 else first,
+            [b.start() for b in breaks],
+            [b.end() for b in breaks],
+        )
+
+    def holds(self, start: int, end: int) -> bool:
+        """Whether ``around`` would make this line for a phrase at [start, end)."""
+        return self.start <= start <= self.first_newline and end <= self.end
+
+    def clause(self, start: int, end: int) -> tuple[int, int]:
+        """The clause holding [start, end): from the last break that ends before the phrase
+        to the first that starts after it (a break overlapping the phrase is no boundary)."""
+        before = bisect.bisect_right(self.break_ends, start)
+        after = bisect.bisect_left(self.break_starts, end)
+        clause_start = self.break_ends[before - 1] if before else self.start
+        clause_end = self.break_starts[after] if after < len(self.break_starts) else self.end
+        return clause_start, clause_end
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

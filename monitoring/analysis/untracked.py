@@ -46,6 +46,7 @@ _SEPARATOR_RE = re.compile(r"\s*(?:[:\u2014\u2013(,]|-(?=\s)|$)")
 _SENTENCE_END_RE = re.compile(r"[.!?:]$")
 _NOUN_SUFFIX_RE = re.compile(r"(?:tion|sion|ity|ment|ness|ance|ence|ship|ing)$")
 _CAMEL_RE = re.compile(r"[a-z][A-Z]")
+_SKIPPED_BEFORE = frozenset(" \t*_\"'([\u201c")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +75,12 @@ def _prose(text: str) -> str:
     """The answer with markup and refusal clauses blanked: a name the model says it does
     not know ("I couldn't find information about Acme CRM") is not a company it named."""
     prose = mask_markup(text)
-    for start, end in refusal_spans(prose):
-        prose = prose[:start] + blank(prose[start:end]) + prose[end:]
-    return prose
+    pieces: list[str] = []  # joined once: re-slicing the whole text per clause is quadratic
+    done = 0
+    for start, end in refusal_spans(prose):  # sorted and disjoint
+        pieces += [prose[done:start], blank(prose[start:end])]
+        done = end
+    return "".join([*pieces, prose[done:]]) if pieces else prose
 
 
 def _runs(line: str) -> Iterable[_Run]:
@@ -130,15 +134,17 @@ def _acceptable_single(token: str, *, strong: bool, initial: bool) -> bool:
 
 def _separated(line: str, end: int) -> bool:
     """Whether a run ends a bold span or is followed by a separator, like a name label."""
-    rest = line[end:]
-    if rest.startswith(("**", "__")):
+    if line.startswith(("**", "__"), end):  # no slicing: a copy per run is quadratic
         return True
-    return _SEPARATOR_RE.match(rest) is not None
+    return _SEPARATOR_RE.match(line, end) is not None
 
 
 def _before(line: str, start: int) -> str:
-    """The text before ``start`` without markdown emphasis, quotes and brackets."""
-    return line[:start].rstrip(" \t*_\"'([\u201c")
+    """The last character before ``start`` not counting markdown emphasis, quotes and
+    brackets, or "" at the start of the line (scanned back: no copy of the line per run)."""
+    while start and line[start - 1] in _SKIPPED_BEFORE:
+        start -= 1
+    return line[start - 1] if start else ""
 
 
 def _first_non_space(line: str) -> int:

@@ -4,10 +4,14 @@ Polls count against the one calls-per-minute limit (``ratelimit``) like every ot
 pass never plans more polls than the window has calls left: the rest stay due as they are,
 for a later pass; with the ``tasks_ready`` mode, one ``tasks_ready`` call then says which
 tasks are done and only those are fetched. /healthz reports such passes.
+
+One task's trouble stays that task's (``isolation``): an answer that cannot be read or
+stored fails its task with the reason in its history, and the pass goes on.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,11 +24,15 @@ from monitoring import selectors, services
 from monitoring.aisa.client import AisaClient
 from monitoring.aisa.contract import TASK_EXPIRY_HOURS, Endpoint, Outcome
 from monitoring.aisa.errors import AisaError
+from monitoring.aisa.text import clean_text, excerpt
 from monitoring.models import Task, TaskStatus
 from monitoring.models.tasks import WAITING_STATUSES
 from monitoring.pipeline import ratelimit
 from monitoring.pipeline.answers import answer_store
+from monitoring.pipeline.isolation import DATABASE_TROUBLE, error_text
 from monitoring.services.history import task_transition, tasks_transition
+
+logger = logging.getLogger(__name__)
 
 #: Poll intervals after each "not ready yet": quick at first, then patient.
 POLL_INTERVALS = [timedelta(seconds=s) for s in (3, 5, 10, 20, 40, 60, 120, 300, 600, 900)]
@@ -40,6 +48,8 @@ class CollectReport:
     #: Due tasks left for a later pass (next poll time unchanged): the rate limit is reached.
     deferred: int = 0
     stopped: str = ""
+    #: Of ``failed``: tasks failed by an unexpected error (logged with its traceback).
+    unexpected: int = 0
 
 
 def poll_interval(polls: int) -> timedelta:
@@ -123,7 +133,10 @@ def tasks_collect_burst(*, client: AisaClient, seconds: float, pause: float = 1.
     """Collect repeatedly until nothing is waiting or ``seconds`` have passed."""
     collected, deadline = 0, time.monotonic() + seconds
     while time.monotonic() < deadline:
-        collected += tasks_collect(client=client).collected
+        report = tasks_collect(client=client)
+        collected += report.collected
+        if report.stopped:  # credentials or payment: polling again would fail the same way
+            break
         if not Task.objects.filter(status__in=WAITING_STATUSES).exists():
             break
         time.sleep(pause)
@@ -133,9 +146,46 @@ def tasks_collect_burst(*, client: AisaClient, seconds: float, pause: float = 1.
 def task_collect(*, client: AisaClient, task: Task, report: CollectReport | None = None) -> None:
     """Ask for one task's result and act on the answer.
 
-    Stop errors and the rate limit propagate, leaving the task as it was (still due).
+    Stop errors and the rate limit propagate, leaving the task as it was (still due), and
+    so does database trouble (``isolation``). Any other error is this task's: it is
+    logged, the task is failed with the reason, and the caller goes on with the next one.
     """
     report = report or CollectReport()
+    try:
+        _collect(client, task, report)
+    except (AisaError, *DATABASE_TROUBLE):
+        raise
+    except Exception as exc:
+        logger.exception("Collecting task %s (%s) failed", task.pk, task.provider_task_id)
+        _collect_failed(task, exc, report)
+
+
+def _collect_failed(task: Task, exc: Exception, report: CollectReport) -> None:
+    """Fail a task whose answer could not be read or stored.
+
+    Failed at once rather than polled again: the API returns the same answer each time,
+    so a retry would fail the same way every minute until the task expires (the error
+    types that are transient, the API's and the database's, are not handled here).
+    """
+    message = (
+        f"Collecting the answer failed ({error_text(exc)}). The task is failed rather than "
+        "polled again, since the API would send the same answer; the error is logged."
+    )
+    task.refresh_from_db()  # a rolled-back store may have left it saying "collected"
+    if task_transition(
+        task=task,
+        to=TaskStatus.FAILED,
+        allowed_from=WAITING_STATUSES,
+        message=message,
+        last_error_code=None,
+        last_error_message=message,
+        next_attempt_at=None,
+    ):
+        report.failed += 1
+        report.unexpected += 1
+
+
+def _collect(client: AisaClient, task: Task, report: CollectReport) -> None:
     try:
         result = client.task_get(task.provider_task_id)
     except AisaError as exc:
@@ -144,7 +194,25 @@ def task_collect(*, client: AisaClient, task: Task, report: CollectReport | None
         _poll_later(task, f"Polling failed, will try again: {exc}", exc.status_code)
         report.errors += 1
         return
-    if result.ready and result.answer is not None:
+    if result.problem:
+        # Well-formed JSON, a done task, a result of the wrong shape: the same would come
+        # back on every poll, so the task is failed with the reason instead.
+        message = (
+            f"The API's result could not be read: {excerpt(result.problem)}. The task is "
+            "failed rather than polled again, since the API would send the same result."
+        )
+        task_transition(
+            task=task,
+            to=TaskStatus.FAILED,
+            allowed_from=WAITING_STATUSES,
+            message=message,
+            error_code=result.status_code,
+            last_error_code=result.status_code,
+            last_error_message=message,
+            next_attempt_at=None,
+        )
+        report.failed += 1
+    elif result.ready and result.answer is not None:
         report.collected += answer_store(
             task=task, answer=result.answer, api_call=ratelimit.last_call_of(client)
         )
@@ -155,7 +223,7 @@ def task_collect(*, client: AisaClient, task: Task, report: CollectReport | None
         _poll_later(task, f"{result.status_code} {result.status_message}", result.status_code)
         report.errors += 1
     else:
-        message = f"The API reports {result.status_code} {result.status_message}"
+        message = f"The API reports {result.status_code} {excerpt(result.status_message)}"
         task_transition(
             task=task,
             to=TaskStatus.FAILED,
@@ -174,7 +242,7 @@ def _poll_later(task: Task, message: str, code: int | None) -> None:
     when = timezone.now() + poll_interval(task.polls)
     fields = {"next_attempt_at": when, "polls": task.polls + 1}
     if message:
-        fields.update(last_error_code=code, last_error_message=message[:2000])
+        fields.update(last_error_code=code, last_error_message=clean_text(message)[:2000])
     Task.objects.filter(pk=task.pk, status__in=WAITING_STATUSES).update(**fields)
 
 

@@ -6,11 +6,15 @@ The rules that keep money safe:
 - the budget is checked and the claim made under one lock, so concurrent workers cannot
   together spend past a cap;
 - a call whose outcome is unknown (timeout, dropped connection) marks its tasks ``unknown``;
-  they are reconciled by tag before anything is posted again (see ``reconcile``).
+  they are reconciled by tag before anything is posted again (see ``reconcile``);
+- one task whose outcome cannot be recorded does not stop the others (``isolation``): a
+  task the API created goes to ``unknown`` (reconciling by tag records it, or it expires),
+  one it did not create is failed, each with the reason in its history.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 import time
@@ -27,10 +31,12 @@ from monitoring.aisa.client import AisaClient
 from monitoring.aisa.contract import MAX_TASKS_PER_POST, TASK_PREPAYMENT_USD, Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.aisa.results import PostBatch, PostedTask
+from monitoring.aisa.text import clean_text
 from monitoring.models import ApiCall, PipelineHalt, Task, TaskStatus
 from monitoring.models.money import usd
 from monitoring.models.tasks import POSTABLE_STATUSES
 from monitoring.pipeline import ratelimit
+from monitoring.pipeline.isolation import DATABASE_TROUBLE, error_text
 from monitoring.selectors import budget
 from monitoring.selectors.tasks import pipeline_halt_get
 from monitoring.services.history import (
@@ -39,6 +45,8 @@ from monitoring.services.history import (
     tasks_cost_record,
     tasks_transition,
 )
+
+logger = logging.getLogger(__name__)
 
 #: Retryable failures wait base × 2^(attempt-1), with jitter, up to the cap.
 BACKOFF_BASE = timedelta(seconds=20)
@@ -60,6 +68,8 @@ class PostReport:
     held: int = 0
     halted: bool = False
     errors: list[str] = field(default_factory=list)
+    #: Tasks whose outcome could not be recorded (an unexpected error, logged).
+    unexpected: int = 0
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -229,7 +239,52 @@ def batch_post(*, client: AisaClient, tasks: list[Task], call: ApiCall, report: 
     by_tag = {outcome.tag: outcome for outcome in batch.tasks}
     for task in tasks:
         outcome = by_tag.get(task.tag) or PostedTask.missing(task.tag)
-        _task_outcome(task, outcome, call, report)
+        try:
+            _task_outcome(task, outcome, call, report)
+        except DATABASE_TROUBLE:
+            raise  # not the task's fault; its claim goes stale and it is reconciled
+        except Exception as exc:
+            logger.exception("Recording the post of task %s failed", task.pk)
+            maybe_created = outcome.created or outcome.outcome is Outcome.UNKNOWN
+            _outcome_lost(task, maybe_created, exc, call, report)
+
+
+def _outcome_lost(
+    task: Task, maybe_created: bool, exc: Exception, call: ApiCall, report: PostReport
+) -> None:
+    """A task whose post outcome could not be recorded leaves ``posting`` all the same.
+
+    If the API created it (or may have), it is ``unknown``: reconciling by its tag records
+    it as posted, or (should that fail too) it expires after 72 hours; it is never posted
+    twice. If the API did not create it, it is failed: retrying an outcome that cannot be
+    recorded would fail the same way each time. Either way the reason is in its history.
+    """
+    error = error_text(exc)
+    if maybe_created:
+        to = TaskStatus.UNKNOWN
+        message = (
+            f"The API created this task (or may have), but recording that failed ({error}); "
+            "it will be reconciled by its tag."
+        )
+    else:
+        to = TaskStatus.FAILED
+        message = (
+            f"The API did not create this task, and recording that failed ({error}); the "
+            "task is failed and the error logged."
+        )
+    task.refresh_from_db()  # a rolled-back write may have changed it in memory only
+    if task_transition(
+        task=task,
+        to=to,
+        allowed_from=[TaskStatus.POSTING],
+        api_call=call,
+        message=message,
+        last_error_code=None,
+        last_error_message=message,
+    ):
+        report.unexpected += 1
+        if maybe_created:
+            report.unknown += 1
 
 
 def _plus_one():
@@ -302,7 +357,14 @@ def _gateway_share(call: ApiCall, task_cost: Decimal | None) -> Decimal | None:
 
 def _batch_failed(tasks: list[Task], exc: AisaError, call: ApiCall, report: PostReport) -> None:
     for task in tasks:
-        _failed(task, exc.outcome, exc.status_code, str(exc), call, report, exc.retry_after)
+        try:
+            _failed(task, exc.outcome, exc.status_code, str(exc), call, report, exc.retry_after)
+        except DATABASE_TROUBLE:
+            raise
+        except Exception as error:
+            logger.exception("Recording the failed post of task %s failed", task.pk)
+            # Whether the call created anything is what ``exc`` says (unknown: maybe).
+            _outcome_lost(task, exc.outcome is Outcome.UNKNOWN, error, call, report)
     report.errors.append(str(exc))
 
 
@@ -348,6 +410,6 @@ def _leave_posting(task, to, *, call, code, message, note, **fields) -> None:
         message=f"{note} {message}".strip(),
         error_code=code,
         last_error_code=code,
-        last_error_message=message,
+        last_error_message=clean_text(message),
         **fields,
     )

@@ -5,10 +5,17 @@ when a response did not mention it, or when a worker died mid-post (its claim go
 Only ``id_list`` can say for sure: found → posted (with its provider id); confirmed absent
 (the listing succeeded, covers the post time, and the grace period has passed) → queued
 again. Anything less leaves the task unknown: never twice.
+
+A task whose reconciliation fails unexpectedly (``isolation``) stays unknown, with the
+reason noted once in its history: it is tried again each minute (the one id_list call
+serves every unknown task, so a retry costs no call) until it is reconciled or it expires
+after 72 hours like every unknown task. Failing it instead is not an option the state table
+gives an unknown task, and not a safe one: it may exist, billed, at the provider.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,8 +28,11 @@ from monitoring.aisa.client import AisaClient
 from monitoring.aisa.contract import Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.models import Task, TaskStatus
+from monitoring.pipeline.isolation import DATABASE_TROUBLE, error_text, task_note_once
 from monitoring.pipeline.posting import FIRST_POLL_AFTER
 from monitoring.services.history import task_cost_record, task_transition, tasks_transition
+
+logger = logging.getLogger(__name__)
 
 #: A task must have been unknown this long before "not listed" counts as absent: a request
 #: we gave up on may still be in flight at the gateway, or the provider may take a moment to
@@ -41,6 +51,8 @@ class ReconcileReport:
     absent: int = 0
     waiting: int = 0
     error: str = ""
+    #: Tasks whose reconciliation failed unexpectedly (logged; they stay unknown).
+    unexpected: int = 0
 
 
 def claim_timeout() -> timedelta:
@@ -73,8 +85,25 @@ def tasks_reconcile(*, client: AisaClient, now=None) -> ReconcileReport:
         report.error = str(exc)
         return report
     for task in unknown:
-        _reconcile_one(task, listed.get(task.tag), now, report)
+        try:
+            _reconcile_one(task, listed.get(task.tag), now, report)
+        except DATABASE_TROUBLE:
+            raise
+        except Exception as exc:
+            logger.exception("Reconciling task %s failed", task.pk)
+            _reconcile_failed(task, exc, report)
     return report
+
+
+def _reconcile_failed(task: Task, exc: Exception, report: ReconcileReport) -> None:
+    """Note why the task stays unknown, once per distinct reason (not every minute)."""
+    report.unexpected += 1
+    message = (
+        f"Reconciling failed ({error_text(exc)}); the task stays unknown and is tried "
+        "again each minute until it is reconciled or expires."
+    )
+    task.refresh_from_db()  # a rolled-back write may have changed it in memory only
+    task_note_once(task=task, message=message)
 
 
 def _listed_by_tag(client: AisaClient, *, since, until) -> dict:

@@ -1,11 +1,17 @@
 """The pipeline's runs as the jobs start them: the minute's work, a post now, a burst of polls.
 
-Each run opens one API client for its calls and closes it at the end.
+Each run opens one API client for its calls and closes it at the end. The tick's steps are
+independent: one failing (logged) does not keep the others from running, so tasks are
+still collected and expired; the tick then raises the first error, so the job is marked
+failed. (One bad task does not fail a step: see ``isolation``.)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 
@@ -14,6 +20,7 @@ from monitoring.aisa.errors import AisaError
 from monitoring.models import Task
 from monitoring.pipeline import collecting, reconcile, schedules
 from monitoring.pipeline.client import api_client
+from monitoring.pipeline.isolation import error_text
 from monitoring.pipeline.posting import PostReport, tasks_post
 from monitoring.services.jobs import collect_burst_enqueue
 
@@ -25,19 +32,39 @@ BURST_SECONDS = 90
 
 def pipeline_tick() -> dict:
     """Every minute: due monitors, posting, reconciling, collecting, expiring."""
-    report: dict = {"monitor_tasks": schedules.monitors_run_due()}
+    errors: list[Exception] = []
+    step = partial(_step, errors)
+    report: dict = {"monitor_tasks": step("monitors", schedules.monitors_run_due)}
     if not settings.AISA_API_KEY:
         # Tasks wait as queued; /healthz reports the missing key to the admin.
         logger.warning("No AISA_API_KEY: nothing is posted or collected until one is set.")
+        if errors:
+            raise errors[0]
         return {**report, "skipped": "no API key configured"}
     with api_client() as client:
-        report["post"] = vars(_post(client))
-        report["reconcile"] = vars(reconcile.tasks_reconcile(client=client))
+        report["post"] = step("post", lambda: vars(_post(client)))
+        report["reconcile"] = step(
+            "reconcile", lambda: vars(reconcile.tasks_reconcile(client=client))
+        )
         if "tasks_ready" in settings.AISA_COLLECT_MODES:
-            report["ready"] = vars(collecting.tasks_ready_collect(client=client))
-        report["collect"] = vars(collecting.tasks_collect(client=client))
-    report["expired"] = collecting.tasks_expire()
+            report["ready"] = step(
+                "ready", lambda: vars(collecting.tasks_ready_collect(client=client))
+            )
+        report["collect"] = step("collect", lambda: vars(collecting.tasks_collect(client=client)))
+    report["expired"] = step("expire", collecting.tasks_expire)
+    if errors:
+        raise errors[0]  # every step ran; the job is marked failed with the first error
     return report
+
+
+def _step(errors: list[Exception], name: str, run: Callable[[], Any]) -> Any:
+    """Run one step of the tick; an error is logged and kept, and the next step runs."""
+    try:
+        return run()
+    except Exception as exc:
+        logger.exception("The tick's %s step failed", name)
+        errors.append(exc)
+        return {"error": error_text(exc)}
 
 
 def pipeline_post() -> dict:

@@ -1,5 +1,6 @@
 """Misbehaviour on demand, switched from Python and over HTTP, and the record of requests."""
 
+import json
 import socket
 import struct
 import time
@@ -171,8 +172,73 @@ def test_it_knows_every_fault_kind_the_client_relies_on():
         "latency", "http_500", "http_503", "rate_limit", "task_rate_limit", "gateway_429",
         "unauthorized", "payment", "malformed_json", "html_error", "text_error",
         "error_string", "error_message", "drop_after_accept", "drop_before_accept",
-        "envelope_code",
+        "envelope_code", "poison",
     }  # fmt: skip
+
+
+def test_it_poisons_the_results_of_matching_tasks_only(api, sandbox):
+    sandbox.add_fault("poison", poison="surrogate", match="bad")
+    sandbox.add_fault("poison", count=2, poison="nul", match="nul")
+    good, bad, nul, nul_2, nul_3 = api.task_ids(
+        *(sandbox_task(tag=tag) for tag in ("good", "bad", "nul", "nul-2", "nul-3"))
+    )
+    assert sandbox.faults.rules() == []  # each rule poisoned its count of tasks
+    response = api.get("task_get", bad)
+    assert "\\ud800" in response.text  # JSON's escape of the lone surrogate
+    poisoned = api.result(bad)
+    for text in (
+        "".join(s["text"] for s in poisoned["items"][0]["sections"]),
+        poisoned["items"][0]["sections"][0]["annotations"][-1]["title"],
+        poisoned["items"][0]["sections"][0]["annotations"][-1]["url"],
+        poisoned["fan_out_queries"][-1],
+        poisoned["model_name"],
+        poisoned["extra\ud800"],
+    ):
+        assert "\ud800" in text
+    assert "\x00" in api.result(nul)["items"][0]["sections"][0]["text"]
+    assert "\x00" in api.result(nul_2)["model_name"]
+    for task_id in (good, nul_3):
+        dumped = json.dumps(api.result(task_id))
+        assert "\\u0000" not in dumped
+        assert "\\ud800" not in dumped
+
+
+@pytest.mark.parametrize(
+    ("params", "check"),
+    [
+        ({"shape": "items"}, lambda r: r["items"] == "not a list"),
+        ({"shape": "money"}, lambda r: r["money_spent"] == "abc"),
+        ({"shape": "missing"}, lambda r: "items" not in r and "model_name" not in r),
+    ],
+)
+def test_it_poisons_a_result_with_the_wrong_shape(api, sandbox, params, check):
+    sandbox.add_fault("poison", poison="shape", **params)
+    (task_id,) = api.task_ids(sandbox_task())
+    assert check(api.result(task_id))
+    assert sandbox.billed_total() > 0  # a spoilt charge does not break the bill
+
+
+def test_it_poisons_a_result_with_a_huge_answer(api, sandbox):
+    sandbox.add_fault("poison", poison="huge", size=300_000, match="huge")
+    (task_id,) = api.task_ids(sandbox_task(tag="huge", web_search=True))
+    sections = api.result(task_id)["items"][0]["sections"]
+    assert sum(len(s["text"]) for s in sections) == 300_000
+
+
+def test_it_refuses_a_poison_it_does_not_know(sandbox):
+    for params in ({"poison": "arsenic"}, {"poison": "shape", "shape": "round"}, {"size": 0}):
+        with pytest.raises(ValueError, match="poison"):
+            sandbox.add_fault("poison", **{"poison": "huge", **params})
+    with pytest.raises(ValueError, match="task_post"):
+        sandbox.add_fault("poison", endpoint="task_get")
+    rule = parse_cli("poison:3::poison=nul,match=team 3").as_dict()
+    assert rule == {
+        "kind": "poison",
+        "count": 3,
+        "endpoint": "task_post",
+        "poison": "nul",
+        "match": "team 3",
+    }
 
 
 def test_it_records_tags_and_calls(api, sandbox):
