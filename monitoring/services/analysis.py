@@ -7,8 +7,10 @@ brands, aliases or domains change (results are replaced, never patched).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from monitoring.analysis import (
@@ -20,9 +22,7 @@ from monitoring.analysis import (
     is_informative,
     rank_brands,
 )
-from monitoring.models import Answer, Brand, Citation, Mention, Workspace
-
-REANALYZE_CHUNK = 500
+from monitoring.models import Answer, Brand, Citation, Heartbeat, Mention, Workspace
 
 
 @dataclass(frozen=True)
@@ -48,20 +48,97 @@ def brand_set_load(*, workspace: Workspace) -> BrandSet:
 
 
 def answer_analyze(*, answer: Answer, brands: BrandSet | None = None) -> list[Mention]:
-    """Replace the analysis of one answer."""
-    brands = brands or brand_set_load(workspace=answer.workspace)
+    """Replace the analysis of one answer; returns its mentions (as written, without ids)."""
+    analysis = _analysis_compute(answer, brands or brand_set_load(workspace=answer.workspace))
+    writes = _writes_prepare([analysis])
+    with transaction.atomic():
+        _writes_apply(writes)
+    return analysis.mentions
+
+
+@dataclass
+class _Analysis:
+    """One answer's analysis, computed outside any transaction."""
+
+    answer: Answer
+    mentions: list[Mention]
+    citations: list[Citation]  # only those whose owner changed
+
+
+def _analysis_compute(answer: Answer, brands: BrandSet) -> _Analysis:
     citations = list(answer.citations.all())
     matches = find_mentions(answer.text, brands.terms, citation_titles=[c.title for c in citations])
     untracked = candidate_names(answer.text, brands.known_terms)
-    with transaction.atomic():
-        Mention.objects.filter(answer=answer).delete()
-        mentions = Mention.objects.bulk_create(_mentions(answer, matches))
-        _citations_attribute(citations, brands)
-        answer.is_informative = is_informative(answer.text, matches, untracked)
-        answer.untracked_names = untracked
-        answer.analyzed_at = timezone.now()
-        answer.save(update_fields=["is_informative", "untracked_names", "analyzed_at"])
-    return mentions
+    answer.is_informative = is_informative(answer.text, matches, untracked)
+    answer.untracked_names = untracked
+    return _Analysis(answer, _mentions(answer, matches), _citations_attribute(citations, brands))
+
+
+MENTION_FIELDS = ("answer", "brand", "workspace", "count", "first_offset", "rank", "spans")
+ANSWER_FIELDS = ("is_informative", "untracked_names", "analyzed_at")
+
+
+@dataclass(frozen=True)
+class _Writes:
+    """The statements' parameters, prepared before the transaction: the ORM's bulk_update
+    and bulk_create spend most of their time building SQL in Python (about 2 ms an answer),
+    which inside the transaction would hold the write lock that long."""
+
+    answer_ids: list[int]
+    mentions: list[tuple]
+    citations: list[tuple]  # (brand_id, id)
+    answers: list[tuple]  # ANSWER_FIELDS, then id
+
+
+def _writes_prepare(analyses: list[_Analysis]) -> _Writes:
+    now = timezone.now()
+    for a in analyses:
+        a.answer.analyzed_at = now
+    return _Writes(
+        answer_ids=[a.answer.pk for a in analyses],
+        mentions=[_params(m, MENTION_FIELDS) for a in analyses for m in a.mentions],
+        citations=[(*_params(c, ("brand",)), c.pk) for a in analyses for c in a.citations],
+        answers=[(*_params(a.answer, ANSWER_FIELDS), a.answer.pk) for a in analyses],
+    )
+
+
+def _writes_apply(writes: _Writes) -> None:
+    """Replace the stored analysis of these answers: four statements however many there are."""
+    Mention.objects.filter(answer_id__in=writes.answer_ids).delete()
+    with connection.cursor() as cursor:
+        if writes.mentions:
+            cursor.executemany(_insert_sql(Mention, MENTION_FIELDS), writes.mentions)
+        if writes.citations:
+            cursor.executemany(_update_sql(Citation, ("brand",)), writes.citations)
+        cursor.executemany(_update_sql(Answer, ANSWER_FIELDS), writes.answers)
+
+
+def _params(obj: Model, fields: tuple[str, ...]) -> tuple:
+    """The values of these fields as the database driver takes them (JSON, dates...)."""
+    return tuple(
+        f.get_db_prep_save(getattr(obj, f.attname), connection) for f in _fields(obj, fields)
+    )
+
+
+def _insert_sql(model: type[Model], fields: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in _fields(model, fields))
+    values = ", ".join(["%s"] * len(fields))
+    table = quote(model._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608 (model's names)
+
+
+def _update_sql(model: type[Model], fields: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in _fields(model, fields))
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    return f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608 (model's names)
+
+
+def _fields(model: Model | type[Model], names: tuple[str, ...]) -> list[Field]:
+    """The model's fields of these names: each a column (a relation is its ``_id``)."""
+    fields = [model._meta.get_field(name) for name in names]
+    return [f for f in fields if isinstance(f, Field)]
 
 
 def _mentions(answer: Answer, matches) -> list[Mention]:
@@ -83,7 +160,8 @@ def _mentions(answer: Answer, matches) -> list[Mention]:
     ]
 
 
-def _citations_attribute(citations: list[Citation], brands: BrandSet) -> None:
+def _citations_attribute(citations: list[Citation], brands: BrandSet) -> list[Citation]:
+    """Set each citation's owning brand; returns the citations that changed (to be saved)."""
     changed = []
     for citation in citations:
         owner = next(
@@ -97,15 +175,104 @@ def _citations_attribute(citations: list[Citation], brands: BrandSet) -> None:
         if citation.brand_id != owner:
             citation.brand_id = owner
             changed.append(citation)
-    Citation.objects.bulk_update(changed, ["brand"])
+    return changed
 
 
-def workspace_reanalyze(*, workspace: Workspace) -> int:
-    """Recompute every answer of a workspace (after its brands changed); returns the count."""
+# --- Re-analysis of a workspace's history ------------------------------------------------
+# Brand changes (services.jobs.reanalyze_enqueue, in the change's own transaction) move the
+# workspace's "wanted" marker forward, strictly, in commit order. A run reads it *before*
+# loading the brands, so the brands it loads include every change up to that value; when it
+# has written every answer it records the value as "done". A queued run that finds
+# done >= wanted has nothing to do (coalescing: five quick edits need one full pass, not
+# five). A run that sees the marker move while it works stops: its brands are stale, and the
+# change that moved the marker queued a run of its own.
+
+REANALYSIS_WANTED = "reanalysis-wanted:{}"
+REANALYSIS_DONE = "reanalysis-done:{}"
+#: Answers per write transaction. Each chunk is read whole (no cursor stays open across
+#: writes: on SQLite an open read pins a stale snapshot, and the next write then fails at
+#: once with "database is locked"), analysed and prepared in Python, then written in four
+#: statements (a few milliseconds of holding the write lock).
+REANALYZE_CHUNK = 200
+#: The "done" marker of a workspace never re-analysed.
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def reanalysis_request(*, workspace_id: int) -> None:
+    """Move the workspace's "wanted" marker forward; call inside the change's transaction."""
+    name = REANALYSIS_WANTED.format(workspace_id)
+    now = timezone.now()
+    with transaction.atomic():
+        marker, created = Heartbeat.objects.select_for_update().get_or_create(
+            name=name, defaults={"seen_at": now}
+        )
+        if not created:  # strictly increasing, even if this host's clock is behind
+            marker.seen_at = max(now, marker.seen_at + timedelta(microseconds=1))
+            marker.save(update_fields=["seen_at"])
+
+
+def _marker(name: str) -> datetime | None:
+    return Heartbeat.objects.filter(name=name).values_list("seen_at", flat=True).first()
+
+
+def workspace_reanalyze(*, workspace: Workspace, chunk_size: int = REANALYZE_CHUNK) -> int:
+    """Recompute a workspace's answers after its brands changed; returns how many.
+
+    Works in chunks of ``chunk_size`` answers, each written in its own short transaction.
+    Does nothing (besides answers never analysed) when a run that started after the latest
+    brand change has finished, and stops early when the brands change under it (that
+    change queued a newer run); see the markers above.
+    """
+    wanted = _marker(REANALYSIS_WANTED.format(workspace.pk))  # before the brands: see above
+    done_name = REANALYSIS_DONE.format(workspace.pk)
+    done = Heartbeat.objects.get_or_create(name=done_name, defaults={"seen_at": NEVER})[0]
     brands = brand_set_load(workspace=workspace)
-    answers = Answer.objects.filter(workspace=workspace).prefetch_related("citations")
-    done = 0
-    for answer in answers.order_by("id").iterator(chunk_size=REANALYZE_CHUNK):
-        answer_analyze(answer=answer, brands=brands)
-        done += 1
-    return done
+    answers = Answer.objects.filter(workspace=workspace)
+    if wanted is not None and done.seen_at >= wanted:
+        answers = answers.filter(analyzed_at__isnull=True)  # up to date: only new failures
+    count, last_id = 0, 0
+    while ids := list(
+        answers.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:chunk_size]
+    ):
+        written = _chunk_reanalyze(ids=ids, brands=brands, workspace=workspace, wanted=wanted)
+        if written is None:
+            return count  # superseded
+        count, last_id = count + written, ids[-1]
+    if wanted is not None:
+        with transaction.atomic():
+            done = Heartbeat.objects.select_for_update().get(name=done_name)
+            if done.seen_at < wanted:
+                done.seen_at = wanted
+                done.save(update_fields=["seen_at"])
+    return count
+
+
+def _chunk_reanalyze(
+    *, ids: list[int], brands: BrandSet, workspace: Workspace, wanted: datetime | None
+) -> int | None:
+    """Analyse these answers and write them in one transaction; None if superseded."""
+    wanted_name = REANALYSIS_WANTED.format(workspace.pk)
+    for attempt in (1, 2):
+        chunk = Answer.objects.filter(pk__in=ids).order_by("pk").prefetch_related("citations")
+        analyses = [_analysis_compute(answer, brands) for answer in chunk]  # no lock held
+        writes = _writes_prepare(analyses)
+        try:
+            with transaction.atomic():
+                # One writer per workspace at a time (PostgreSQL; SQLite has one anyway). Brand
+                # changes never lock this row, so it cannot deadlock with them.
+                Heartbeat.objects.select_for_update().filter(
+                    name=REANALYSIS_DONE.format(workspace.pk)
+                ).values_list("pk").first()
+                if _marker(wanted_name) != wanted:
+                    return None
+                _writes_apply(writes)
+            return len(analyses)
+        except IntegrityError:
+            # PostgreSQL only, where a change commits between the check and this commit:
+            # a brand deleted (then the marker moved: superseded) or this answer analysed
+            # at once by the pipeline (the same rows twice: read the chunk again, once).
+            if _marker(wanted_name) != wanted:
+                return None
+            if attempt == 2:
+                raise
+    return None  # unreachable
