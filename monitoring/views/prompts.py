@@ -23,6 +23,10 @@ LIMITS = {
 }
 
 
+#: Rows listed in the import's preview (all of them are counted).
+IMPORT_PREVIEW_ROWS = 100
+
+
 def _prompt(request, workspace_id: int, prompt_id: int, *, write: bool):
     return workspace_object_or_404(
         request, prompt_queryset(), write=write, pk=prompt_id, workspace_id=workspace_id
@@ -130,9 +134,10 @@ def _row(request, prompt, **extra):
 
 @require_http_methods(["GET", "POST"])
 def prompt_import(request, workspace_id: int):
+    """Paste or upload, see the preview (what is added, skipped, wrong), then confirm it."""
     membership = workspace_access(request, workspace_id, write=True)
-    form = PromptImportForm(*_posted(request, files=True))
-    if request.method == "POST" and form.is_valid():
+    form = PromptImportForm(*_posted(request, files=True), workspace=membership.workspace)
+    if request.method == "POST" and form.is_valid() and form.cleaned_data["confirm"]:
         result = prompt_services.prompt_import(
             workspace=membership.workspace,
             rows=[(row.text, row.tags) for row in form.cleaned_data["rows"]],
@@ -140,7 +145,8 @@ def prompt_import(request, workspace_id: int):
         )
         messages.success(request, _import_message(result))
         return redirect("prompt_list", workspace_id=workspace_id)
-    return render(request, "monitoring/prompts/import.html", {"form": form})
+    context = {"form": form, "plan": form.plan, "shown": IMPORT_PREVIEW_ROWS}
+    return render(request, "monitoring/prompts/import.html", context)
 
 
 def _import_message(result) -> str:

@@ -39,4 +39,28 @@
   form.addEventListener("input", update);
   document.body.addEventListener("htmx:afterSettle", update);
   update();
+
+  // "Save as monitor": its errors stay in view until fixed. The page re-rendered after a
+  // failed save has the section open and carries intent=monitor (so the live preview keeps
+  // judging the monitor's fields); its first invalid field gets the focus. Closing the
+  // section drops the intent. Enter in one of its fields saves the monitor: the form's
+  // default button is "Send now", which would post (and pay for) the tasks instead.
+  const monitor = form.querySelector("details.monitor-save");
+  const intent = $("intent");
+  if (!monitor) return;
+  monitor.addEventListener("toggle", () => {
+    if (monitor.open || !intent || !intent.value) return;
+    intent.value = "";
+    if (window.htmx) window.htmx.trigger(form, "change");
+  });
+  monitor.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !event.target.matches("input")) return;
+    event.preventDefault();
+    monitor.querySelector("button[value=monitor]").click();
+  });
+  if (monitor.open) {
+    const error = Array.from(monitor.querySelectorAll(".field-error")).find((e) => e.textContent.trim());
+    const field = error && error.closest("label").querySelector("input, select, textarea");
+    if (field) field.focus();
+  }
 })();
