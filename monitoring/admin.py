@@ -27,6 +27,7 @@ from monitoring.models import (
     MonitorRun,
     PipelineHalt,
     Prompt,
+    PromptVersion,
     Tag,
     Task,
     TaskEvent,
@@ -496,3 +497,17 @@ class PromptAdmin(admin.ModelAdmin):
     @admin.display(description="Tags")
     def tag_list(self, obj) -> str:
         return ", ".join(t.name for t in obj.tags.all()) or "—"
+
+
+@admin.register(PromptVersion)
+class PromptVersionAdmin(ReadOnlyAdmin):
+    """The wordings each prompt was sent with; every answer stays under its own.
+
+    Editing a prompt in its admin page saves the prompt only: its next send records the new
+    wording as a version (``services.prompts.prompt_versions_ensure``).
+    """
+
+    list_display = ["__str__", "prompt", "number", "created_at", "replaced_at"]
+    list_filter = ["prompt__workspace"]
+    search_fields = ["text", "prompt__text"]
+    list_select_related = ["prompt"]

@@ -6,6 +6,7 @@ from monitoring.views import (
     builder,
     export,
     health,
+    jobs,
     prompts,
     tasks,
     webhooks,
@@ -26,6 +27,12 @@ urlpatterns = [
         "w/<int:workspace_id>/settings/budget/",
         workspaces.workspace_budget,
         name="workspace_budget",
+    ),
+    path("w/<int:workspace_id>/jobs/failed/", jobs.failed_jobs, name="failed_jobs"),
+    path(
+        "w/<int:workspace_id>/jobs/failed/<str:job_id>/retry/",
+        jobs.failed_job_retry_view,
+        name="failed_job_retry",
     ),
     # Request builder and tasks
     path("w/<int:workspace_id>/builder/", builder.builder, name="builder"),

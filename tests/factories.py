@@ -32,6 +32,7 @@ from monitoring.models import (
     Workspace,
 )
 from monitoring.services.analysis import answer_analyze
+from monitoring.services.prompts import prompt_versions_ensure
 
 #: The password of every user made here (the browser tests' log-in form types it).
 PASSWORD = "pw-for-tests"
@@ -125,6 +126,13 @@ def _task_fields(workspace, prompt, tag, request_body, request_settings) -> dict
     }
 
 
+def _version_fields(prompt: Prompt, fields: dict) -> dict:
+    """The prompt's current version, as the services give a new task (unless given)."""
+    if "prompt_version" in fields or "prompt_version_id" in fields:
+        return fields
+    return {**fields, "prompt_version": prompt_versions_ensure(prompts=[prompt])[prompt.pk]}
+
+
 def make_task(
     *,
     workspace: Workspace | None = None,
@@ -139,15 +147,13 @@ def make_task(
     """A task in any status.
 
     Its body is ``request_body`` as given, or else built by ``prompt.task_body`` from
-    ``request_settings`` (by default just the model), with the task's tag.
+    ``request_settings`` (by default just the model), with the task's tag. It asks the
+    prompt's current version (made if the prompt has none), unless ``prompt_version`` is given.
     ``created_at`` (auto-set on insert) is written afterwards.
     """
     tag = tag or f"t-made-{next(_serial)}"
-    task = Task.objects.create(
-        **_task_fields(workspace, prompt, tag, request_body, request_settings),
-        status=status,
-        **fields,
-    )
+    made = _task_fields(workspace, prompt, tag, request_body, request_settings)
+    task = Task.objects.create(**made, status=status, **_version_fields(made["prompt"], fields))
     if created_at is not None:
         Task.objects.filter(pk=task.pk).update(created_at=created_at)
         task.created_at = created_at
@@ -168,6 +174,7 @@ def make_tasks(
     if prompt is None:
         prompt = make_prompt(workspace=workspace)
     tags = [f"t-made-{next(_serial)}" for _ in range(count)]
+    fields = _version_fields(prompt, fields)
     Task.objects.bulk_create(
         Task(
             **_task_fields(workspace, prompt, tag, request_body, request_settings),
@@ -200,7 +207,8 @@ def make_answer(
     with ``model_name`` and ``web_search`` in its body and ``task_money_spent`` as its cost.
     ``answered_at`` defaults to a day ago: inside the dashboard's default range at any hour.
     A citation is a URL (its title "T<position>", its domain the host without "www.") or a
-    mapping of Citation fields with at least ``url``.
+    mapping of Citation fields with at least ``url``. The answer is filed under its task's
+    prompt version, like the pipeline files it.
     """
     answered_at = answered_at or timezone.now() - timedelta(days=1)
     if task is None:
@@ -213,6 +221,8 @@ def make_answer(
             created_at=answered_at,
         )
     fields.setdefault("raw", {})
+    if "prompt_version" not in fields:  # as the pipeline stores it
+        fields.setdefault("prompt_version_id", task.prompt_version_id)
     answer = Answer.objects.create(
         task=task,
         workspace=task.workspace,

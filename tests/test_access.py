@@ -16,6 +16,9 @@ MATRIX = {
     "workspace_members": ("workspace", ["get"], [], None),
     "workspace_settings": ("workspace", ["get"], ["post"], {"name": "Renamed"}),
     "workspace_budget": ("workspace", [], ["post"], {"monthly_budget_usd": "50"}),
+    # Failed background jobs: a page (listed as a write: only owners see it) and its retry
+    "failed_jobs": ("workspace", [], ["get"], None),
+    "failed_job_retry": ("failed_job", [], ["post"], {}),
     "builder": ("workspace", ["get"], ["post"], {"action": "send"}),
     "builder_preview": ("workspace", ["post"], [], None),
     "models_refresh": ("workspace", [], ["post"], {}),
@@ -62,10 +65,33 @@ OBJECT_KWARGS = {
         ).pk
     },
     "export": lambda workspace: {"kind": "answers"},
+    "failed_job": lambda workspace: {"job_id": _failed_job(workspace)},
 }
 
+
+def _failed_job(workspace) -> str:
+    """A re-analysis of the workspace that failed, as django-q2 stores it; returns its id."""
+    from django.utils import timezone
+    from django_q.humanhash import uuid
+    from django_q.models import Failure
+
+    name, job_id = uuid()
+    now = timezone.now()
+    Failure.objects.create(
+        id=job_id,
+        name=name,
+        func="monitoring.jobs.workspace_reanalyze",
+        args=(workspace.pk,),
+        started=now,
+        stopped=now,
+        success=False,
+        result="database is locked",
+    )
+    return job_id
+
+
 # Writes only owners may make: editors get 403 like viewers.
-OWNER_ONLY = {"workspace_budget"}
+OWNER_ONLY = {"workspace_budget", "failed_jobs", "failed_job_retry"}
 
 # Pages that need no login.
 PUBLIC = {"login", "healthz", "webhook_pingback", "webhook_postback"}

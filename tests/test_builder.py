@@ -274,6 +274,61 @@ def test_it_refuses_a_bad_cron_expression(editor_client, workspace, catalog, pro
     assert Monitor.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("fields", "slot", "words"),
+    [
+        ({"monitor_name": "", "schedule": "daily"}, "monitor_name", "Name the monitor to save it."),
+        (
+            {"monitor_name": "Weekly", "schedule": "cron", "cron": "every tuesday"},
+            "cron",
+            "Enter a valid cron expression",
+        ),
+    ],
+)
+def test_a_failed_monitor_save_keeps_its_errors_through_the_live_preview(
+    editor_client, workspace, catalog, prompts, fields, slot, words
+):
+    data = {**_data(prompts), **fields}
+    page = editor_client.post(
+        reverse("builder", args=[workspace.pk]), {**data, "action": "monitor"}
+    )
+    html = unescape(page.content.decode())
+    assert Monitor.objects.count() == 0
+    assert 'data-testid="monitor-save" open' in html
+    assert 'name="intent" id="builder-intent" value="monitor"' in html
+    # The page's live preview posts the form as it is: no button, the intent carried.
+    preview = _preview(editor_client, workspace, {**data, "intent": "monitor"})
+    assert words in _error(preview, slot)
+    html = unescape(preview.content.decode())
+    assert "to fix before saving the monitor." in html
+    assert 'data-testid="builder-ok"' not in html
+
+
+def test_the_preview_judges_a_monitor_only_when_one_is_being_saved(
+    editor_client, workspace, catalog, prompts
+):
+    data = _data(prompts, schedule="cron", cron="every tuesday")
+    preview = _preview(editor_client, workspace, data)
+    assert _error(preview, "cron") == ""
+    assert _error(preview, "monitor_name") == ""
+    assert 'data-testid="builder-ok">The API will accept this request.<' in unescape(
+        preview.content.decode()
+    )
+    fixed = {**data, "intent": "monitor", "monitor_name": "Weekly", "cron": "0 9 * * 2"}
+    html = unescape(_preview(editor_client, workspace, fixed).content.decode())
+    assert "The API will accept this request. The monitor can be saved." in html
+
+
+def test_sending_is_not_held_up_by_an_unfinished_monitor(
+    editor_client, workspace, catalog, prompts
+):
+    data = {**_data(prompts), "intent": "monitor", "monitor_name": "", "action": "send"}
+    response = editor_client.post(reverse("builder", args=[workspace.pk]), data)
+    assert response.status_code == 302
+    assert Task.objects.count() == 2
+    assert Monitor.objects.count() == 0
+
+
 def test_it_adds_a_chain_turn_in_place(editor_client, workspace, catalog, prompts):
     response = _preview(editor_client, workspace, {**_data(prompts), "chain_action": "add"})
     html = response.content.decode()

@@ -34,6 +34,7 @@ def test_it_exports_answers(viewer_client, workspace, data):
         "informative",
         "money_spent",
         "text",
+        "prompt_version",
     ]
     assert len(rows) == 11
     assert {r[10] for r in rows[1:]} >= {"Acme is great. Beta too.", "Nothing useful here, sorry."}
@@ -53,6 +54,7 @@ def test_it_exports_mentions(viewer_client, workspace, data):
         "count",
         "rank",
         "first_offset",
+        "prompt_version",
     ]
     assert len(rows) == 1 + 7 + 6 + 3
     first = next(r for r in rows[1:] if r[0] == str(data["answers"][4].pk) and r[4] == "Acme")
@@ -91,6 +93,7 @@ def test_it_exports_costs_including_failed_tasks(viewer_client, workspace, data)
         "cost_prepaid",
         "money_spent",
         "cost_real",
+        "prompt_version",
     ]
     assert len(rows) == 13
     assert sorted(r[3] for r in rows[1:])[:2] == ["collected", "collected"]

@@ -1,7 +1,6 @@
 """The prompts page: search, tag filter and pages on one URL; edit, pause, delete, import."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from monitoring.aisa import contract
@@ -262,78 +261,4 @@ def test_it_refuses_viewers_every_change(viewer_client, workspace):
     assert (prompt.text, prompt.is_active, Prompt.objects.count()) == ("Best CRM?", True, 1)
 
 
-# --- Import ------------------------------------------------------------------------------
-
-
-def test_it_imports_pasted_lines_skipping_blanks_and_duplicates(editor_client, workspace):
-    prompt_create(workspace=workspace, text="Best CRM?")
-    lines = "Best CRM?\n\nCheapest CRM?\r\n  Which CRM has an API?  \nCheapest CRM?\n"
-    response = editor_client.post(
-        _url("prompt_import", workspace), {"lines": lines, "tags": "import, q3"}, follow=True
-    )
-    assert "Imported 2 prompts; skipped 2 already in the workspace." in response.content.decode()
-    new = Prompt.objects.exclude(text="Best CRM?")
-    assert sorted(new.values_list("text", flat=True)) == ["Cheapest CRM?", "Which CRM has an API?"]
-    assert all(sorted(t.name for t in p.tags.all()) == ["import", "q3"] for p in new)
-
-
-def test_it_imports_nothing_when_any_line_is_invalid(editor_client, workspace):
-    too_long = "z" * (contract.MAX_PROMPT_CHARS + 3)
-    lines = f"Good one?\n\n{too_long}\nAnother good one?\n{too_long}"
-    response = editor_client.post(_url("prompt_import", workspace), {"lines": lines})
-    page = response.content.decode()
-    assert response.status_code == 200
-    assert "Nothing was imported." in page
-    message = contract.validate_prompt(too_long)[0].message
-    assert f"<li>Line 3: {message}</li>" in page
-    assert f"<li>Line 5: {message}</li>" in page
-    assert "Line 1:" not in page
-    assert not Prompt.objects.exists()
-    assert not Tag.objects.exists()
-
-
-def test_it_imports_a_csv_with_a_header_and_tags_per_row(editor_client, workspace):
-    content = (
-        b"prompt,tags\n"
-        b'"Best CRM, honestly?",crm;pricing\n'
-        b"\n"
-        b"Which CRM for agencies?,crm|agency\n"
-        b"Best email tool?\n"
-    )
-    upload = SimpleUploadedFile("prompts.csv", content, content_type="text/csv")
-    response = editor_client.post(
-        _url("prompt_import", workspace), {"csv_file": upload, "tags": "csv"}, follow=True
-    )
-    assert "Imported 3 prompts." in response.content.decode()
-    tags = {p.text: sorted(t.name for t in p.tags.all()) for p in Prompt.objects.all()}
-    assert tags == {
-        "Best CRM, honestly?": ["crm", "csv", "pricing"],
-        "Which CRM for agencies?": ["agency", "crm", "csv"],
-        "Best email tool?": ["csv"],
-    }
-
-
-def test_it_reports_csv_rows_by_their_line_in_the_file(editor_client, workspace):
-    content = b"prompt,tags\nFine?,a\n,b\nToo,many,columns\nAlso fine?\n"
-    upload = SimpleUploadedFile("prompts.csv", content, content_type="text/csv")
-    page = editor_client.post(_url("prompt_import", workspace), {"csv_file": upload})
-    page = page.content.decode()
-    assert "<li>Line 3: Prompt is required; it cannot be blank.</li>" in page
-    assert "<li>Line 4: found 3 columns, expected prompt and tags;" in page
-    assert not Prompt.objects.exists()
-
-
-def test_it_asks_for_prompts_or_a_file_but_not_both(editor_client, workspace):
-    url = _url("prompt_import", workspace)
-    assert "Paste at least one prompt" in editor_client.post(url, {}).content.decode()
-    blank = SimpleUploadedFile("p.csv", b"prompt,tags\n\n,\n", content_type="text/csv")
-    assert "every line is blank" in editor_client.post(url, {"csv_file": blank}).content.decode()
-    upload = SimpleUploadedFile("p.csv", b"A?\n", content_type="text/csv")
-    page = editor_client.post(url, {"lines": "B?", "csv_file": upload}).content.decode()
-    assert "not both" in page
-
-
-def test_it_refuses_a_file_that_is_not_utf8(editor_client, workspace):
-    upload = SimpleUploadedFile("p.csv", "Café?\n".encode("latin-1"), content_type="text/csv")
-    page = editor_client.post(_url("prompt_import", workspace), {"csv_file": upload})
-    assert "not UTF-8" in page.content.decode()
+# The import (preview, then confirm) is tested in tests/test_import.py.

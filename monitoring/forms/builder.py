@@ -13,6 +13,7 @@ from django import forms
 from django.db import models
 
 from monitoring.aisa import contract
+from monitoring.forms.monitors import schedule_error  # the rule the admin applies too
 from monitoring.models import Prompt, Schedule
 
 MAX_SAMPLES = 10
@@ -24,6 +25,10 @@ SETTINGS_FIELDS = tuple(
 )
 #: A send token as ``send_token_new`` makes them (a form's own, kept across re-renders).
 SEND_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32,64}")
+#: The ``intent`` a page re-rendered after "Save as monitor" carries, so that the live
+#: preview (which posts no button) keeps judging the monitor's fields until they are fixed.
+MONITOR_INTENT = "monitor"
+MONITOR_NAME_REQUIRED = "Name the monitor to save it."
 
 
 def send_token_new() -> str:
@@ -93,6 +98,8 @@ class RequestBuilderForm(forms.Form):
         submitted = self.data.get("send_token", "") if self.is_bound else ""
         #: The token the page carries: the submitted one, so a re-render (errors) keeps it.
         self.send_token_value = submitted if _is_send_token(submitted) else send_token_new()
+        #: Saving a monitor: its name and schedule are judged too (see ``MONITOR_INTENT``).
+        self.saving_monitor = self.is_bound and _saving_monitor(self.data)
 
     # --- Cleaning ----------------------------------------------------------------------
 
@@ -115,7 +122,19 @@ class RequestBuilderForm(forms.Form):
             for problem in contract.validate_task(task, models=self.models):
                 if problem.field in own:
                     self.add_error(None, f"Prompt “{prompt}”: {problem.message}")
+        if self.saving_monitor:
+            self._check_monitor(data)
         return data
+
+    def _check_monitor(self, data) -> None:
+        """A monitor needs a name, and a schedule it can run on."""
+        if not data.get("monitor_name") and not self.has_error("monitor_name"):
+            self.add_error("monitor_name", MONITOR_NAME_REQUIRED)
+        if self.has_error("schedule") or self.has_error("cron"):
+            return
+        error = schedule_error(data.get("schedule") or Schedule.MANUAL, data.get("cron") or "")
+        if error:
+            self.add_error("cron", error)
 
     def _prompts(self, data) -> list[Prompt]:
         scope = data.get("scope")
@@ -179,6 +198,12 @@ class RequestBuilderForm(forms.Form):
     def bodies(self) -> list[dict]:
         """Every task body a send would post (one per prompt and sample)."""
         return self.tasks * self.estimate()["samples"]
+
+
+def _saving_monitor(data) -> bool:
+    """The "Save as monitor" button was pressed, or the preview of a page it re-rendered."""
+    action = data.get("action")
+    return action == MONITOR_INTENT or (not action and data.get("intent") == MONITOR_INTENT)
 
 
 def _is_send_token(value) -> bool:

@@ -91,6 +91,7 @@ class DashboardFilterForm(forms.Form):
 class AnswerFilterForm(DashboardFilterForm):
     """The dashboard filters plus what a drill-down link narrows to."""
 
+    version = forms.IntegerField(required=False, min_value=1)
     brand = forms.IntegerField(required=False, min_value=1)
     mentioned = forms.TypedChoiceField(
         required=False,
@@ -102,6 +103,7 @@ class AnswerFilterForm(DashboardFilterForm):
 
     def drill_down(self, data) -> dict:
         return {
+            "version": data.get("version"),
             "brand": data.get("brand"),
             "mentioned": data.get("mentioned"),
             "domain": (data.get("domain") or "").lower(),

@@ -3,7 +3,7 @@
 from monitoring.models.answers import Answer, Citation, Mention
 from monitoring.models.brands import Brand, BrandAlias, BrandDomain, BrandKind
 from monitoring.models.prices import ModelPrice
-from monitoring.models.prompts import Prompt, Tag
+from monitoring.models.prompts import Prompt, PromptVersion, Tag
 from monitoring.models.requests import LlmModel, ModelRefresh, Monitor, MonitorRun, Schedule
 from monitoring.models.tasks import (
     FINAL_STATUSES,
@@ -36,6 +36,7 @@ __all__ = [
     "ModelRefresh",
     "Monitor",
     "Prompt",
+    "PromptVersion",
     "Role",
     "Schedule",
     "Tag",

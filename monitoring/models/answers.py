@@ -8,6 +8,11 @@ class Answer(models.Model):
     task = models.OneToOneField("Task", on_delete=models.CASCADE, related_name="answer")
     workspace = models.ForeignKey("Workspace", on_delete=models.CASCADE, related_name="answers")
     prompt = models.ForeignKey("Prompt", on_delete=models.PROTECT, related_name="answers")
+    #: The wording the answer was asked (its task's version). Null only for rows made
+    #: outside the pipeline; they show under the prompt's current wording.
+    prompt_version = models.ForeignKey(
+        "PromptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
+    )
     text = models.TextField()
     model_name = models.CharField(max_length=100)
     input_tokens = models.PositiveIntegerField(default=0)
@@ -44,6 +49,7 @@ class Answer(models.Model):
                     "workspace",
                     "answered_at",
                     "prompt",
+                    "prompt_version",
                     "is_informative",
                     "model_name",
                     "web_search",
@@ -58,6 +64,14 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"Answer to {self.prompt} ({self.answered_at:%Y-%m-%d})"
+
+    @property
+    def asked(self):
+        """The question as it was asked: its version, else (an unversioned row) the prompt.
+
+        Both have ``text``, ``system_message`` and ``message_chain``.
+        """
+        return self.prompt_version if self.prompt_version_id else self.prompt
 
 
 class Citation(models.Model):

@@ -105,6 +105,11 @@ class Task(models.Model):
     workspace = models.ForeignKey("Workspace", on_delete=models.CASCADE, related_name="tasks")
     # PROTECT: a prompt with answers cannot be deleted by accident; it is paused instead.
     prompt = models.ForeignKey("Prompt", on_delete=models.PROTECT, related_name="tasks")
+    #: The prompt's wording this task asks (its body holds the same text); its answer is
+    #: filed under it. Set when the task is created (``services.tasks``).
+    prompt_version = models.ForeignKey(
+        "PromptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+    )
     monitor = models.ForeignKey(
         "Monitor", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from monitoring.models import Heartbeat, Membership, Workspace
+from monitoring.selectors.jobs import FAILED_JOBS_COUNTED_FOR, failed_job_count
 from monitoring.selectors.tasks import pipeline_halt_get
 
 #: A worker that has not run its once-a-minute heartbeat for this long is reported missing.
@@ -59,3 +60,9 @@ def collection_status_get() -> str:
     if "tasks_ready" in settings.AISA_COLLECT_MODES:
         status += "; using tasks_ready"
     return status
+
+
+def jobs_status_get() -> dict:
+    """How many background jobs failed (after their retries) in the last 24 hours: a count
+    only, for anyone; owners see their workspace's on its failed-jobs page."""
+    return {"failed_24h": failed_job_count(since=timezone.now() - FAILED_JOBS_COUNTED_FOR)}

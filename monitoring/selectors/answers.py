@@ -18,7 +18,7 @@ def answer_page(*, workspace: Workspace, filters: Filters, page: str | None) -> 
     """One page of the answers behind a number; a constant number of queries per page."""
     answers = (
         answer_drill_scope(workspace=workspace, filters=filters)
-        .select_related("prompt", "task")
+        .select_related("prompt", "prompt_version", "task")
         .prefetch_related(
             Prefetch("mentions", queryset=Mention.objects.select_related("brand").order_by("rank"))
         )
@@ -29,7 +29,10 @@ def answer_page(*, workspace: Workspace, filters: Filters, page: str | None) -> 
 
 
 def answer_detail_queryset():
-    return Answer.objects.select_related("prompt", "task", "monitor").prefetch_related(
+    """One answer with what the page shows: the wording it was asked, brands, citations."""
+    return Answer.objects.select_related(
+        "prompt", "prompt_version", "task", "monitor"
+    ).prefetch_related(
         Prefetch("mentions", queryset=Mention.objects.select_related("brand").order_by("rank")),
         Prefetch("citations", queryset=Citation.objects.select_related("brand")),
     )

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.db.models.functions import Coalesce
+
 from monitoring.models import Citation, Mention, Workspace
 from monitoring.selectors.dashboard import answer_drill_scope, task_scope
 from monitoring.selectors.filters import Filters
 
 CHUNK = 2000
 
-# kind -> (header, fields of values_list)
+# kind -> (header, fields of values_list). ``prompt`` is the wording the answer was asked and
+# ``prompt_version`` its number (1, 2, … as the prompt was reworded; added last, so the
+# columns before it keep their places).
 EXPORTS: dict[str, tuple[list[str], list[str]]] = {
     "answers": (
         [
@@ -25,12 +29,13 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "informative",
             "money_spent",
             "text",
+            "prompt_version",
         ],
         [
             "id",
             "answered_at",
             "prompt_id",
-            "prompt__text",
+            "prompt_asked",
             "model_name",
             "web_search",
             "monitor__name",
@@ -38,6 +43,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "is_informative",
             "money_spent",
             "text",
+            "prompt_version__number",
         ],
     ),
     "mentions": (
@@ -51,6 +57,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "count",
             "rank",
             "first_offset",
+            "prompt_version",
         ],
         [
             "answer_id",
@@ -62,6 +69,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "count",
             "rank",
             "first_offset",
+            "answer__prompt_version__number",
         ],
     ),
     "citations": (
@@ -75,6 +83,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "brand_kind",
             "url",
             "title",
+            "prompt_version",
         ],
         [
             "answer_id",
@@ -86,6 +95,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "brand__kind",
             "url",
             "title",
+            "answer__prompt_version__number",
         ],
     ),
     "costs": (
@@ -101,6 +111,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "cost_prepaid",
             "money_spent",
             "cost_real",
+            "prompt_version",
         ],
         [
             "id",
@@ -114,6 +125,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "cost_prepaid",
             "money_spent",
             "cost_real",
+            "prompt_version__number",
         ],
     ),
 }
@@ -131,7 +143,9 @@ def export_rows(*, kind: str, workspace: Workspace, filters: Filters) -> tuple[l
     header, columns = EXPORTS[kind]
     answers = answer_drill_scope(workspace=workspace, filters=filters)
     if kind == "answers":
-        rows = answers.order_by("answered_at", "id")
+        # The wording the answer was asked, not the prompt's current one.
+        asked = Coalesce("prompt_version__text", "prompt__text")
+        rows = answers.annotate(prompt_asked=asked).order_by("answered_at", "id")
     elif kind == "mentions":
         rows = Mention.objects.filter(answer__in=answers).order_by("answer_id", "rank")
     elif kind == "citations":

@@ -28,6 +28,8 @@ class Filters:
     web: str = ""
     own: int | None = None
     # Drill-down only (the answer list and the answers export).
+    #: A prompt version: the answers asked in that wording (a row of the prompt table).
+    version: int | None = None
     brand: int | None = None
     mentioned: bool | None = None
     domain: str = ""

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
-from monitoring.models import Prompt, Tag, Task, Workspace
+from monitoring.models import Prompt, PromptVersion, Tag, Task, Workspace
 
 PAGE_SIZE = 50
 
 
 def prompt_queryset() -> QuerySet[Prompt]:
-    """Prompts with their tags prefetched and whether any task was sent for them."""
+    """Prompts with their tags prefetched, whether any task was sent for them, and their
+    current version's number and start (None before the first send)."""
+    latest = PromptVersion.objects.filter(prompt=OuterRef("pk")).order_by("-number")
     return Prompt.objects.prefetch_related("tags").annotate(
-        has_tasks=Exists(Task.objects.filter(prompt=OuterRef("pk")))
+        has_tasks=Exists(Task.objects.filter(prompt=OuterRef("pk"))),
+        version_number=Subquery(latest.values("number")[:1]),
+        version_since=Subquery(latest.values("created_at")[:1]),
     )
 
 

@@ -77,6 +77,7 @@ def _retry_as_copy(*, task: Task, user) -> Task | None:
         copy = Task.objects.create(
             workspace_id=task.workspace_id,
             prompt_id=task.prompt_id,
+            prompt_version_id=task.prompt_version_id,  # the same body: the same wording
             monitor_id=task.monitor_id,
             tag=tag,
             sample=task.sample,

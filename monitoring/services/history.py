@@ -12,11 +12,18 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from monitoring.aisa.text import clean_text
 from monitoring.models import ApiCall, Task, TaskEvent
 from monitoring.models.tasks import NEW, TASK_STATES, TaskStatus, statuses_into
 
 #: History messages are cut to this length (API error texts can be long).
 MESSAGE_CHARS = 2000
+
+
+def _message(text: str) -> str:
+    """A message as stored: cut, and storable (an API's text may hold a NUL or a lone
+    surrogate, which no database column takes)."""
+    return clean_text(text[: MESSAGE_CHARS * 2])[:MESSAGE_CHARS]
 
 
 class TransitionError(ValueError):
@@ -60,7 +67,7 @@ def task_transition(
             task_id=task.pk,
             status_from=task.status if task.status in allowed else "",
             status_to=to,
-            message=message[:MESSAGE_CHARS],
+            message=_message(message),
             error_code=error_code,
             api_call=api_call,
         )
@@ -100,7 +107,7 @@ def tasks_transition(
                 task_id=pk,
                 status_from=status,
                 status_to=to,
-                message=message[:MESSAGE_CHARS],
+                message=_message(message),
                 api_call=api_call,
             )
             for pk, status in previous.items()
@@ -122,7 +129,7 @@ def task_note(*, task: Task, message: str, api_call: ApiCall | None = None) -> N
         task_id=task.pk,
         kind=TaskEvent.Kind.NOTE,
         status_to=task.status,
-        message=message[:MESSAGE_CHARS],
+        message=_message(message),
         api_call=api_call,
     )
 
@@ -146,7 +153,7 @@ def task_cost_record(
             cost_field=field,
             amount=amount,
             api_call=api_call,
-            message=message,
+            message=_message(message),
         )
     setattr(task, field, amount)
 

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from monitoring.models import Monitor, Prompt, Task, TaskStatus, Workspace
 from monitoring.services.history import tasks_record_created
 from monitoring.services.jobs import post_enqueue
+from monitoring.services.prompts import prompt_versions_ensure
 from monitoring.services.webhooks import webhook_fields
 
 #: Hex digits of a send's tag prefix (shared by its tasks) and of each task's own part.
@@ -62,6 +63,7 @@ def _tasks_insert(
 ) -> list[Task]:
     tasks = []
     with transaction.atomic():
+        versions = prompt_versions_ensure(prompts=prompts)
         for prompt in prompts:
             for sample in range(1, samples + 1):
                 tag = tag_for(prompt, sample)
@@ -69,6 +71,7 @@ def _tasks_insert(
                     Task(
                         workspace=workspace,
                         prompt=prompt,
+                        prompt_version=versions[prompt.pk],
                         monitor=monitor,
                         tag=tag,
                         sample=sample,

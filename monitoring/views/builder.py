@@ -12,7 +12,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from monitoring.access import workspace_access
 from monitoring.forms.builder import RequestBuilderForm
-from monitoring.forms.monitors import schedule_error  # the rule the admin applies too
 from monitoring.selectors import catalog, estimates
 from monitoring.services import catalog as catalog_services
 from monitoring.services import tasks as task_services
@@ -149,13 +148,10 @@ def _already_sent(sent, workspace_id: int):
 
 
 def _save_monitor(request, form, membership):
-    name = form.cleaned_data.get("monitor_name")
+    """The form judged the monitor's name and schedule too (``form.saving_monitor``)."""
+    name = form.cleaned_data["monitor_name"]
     schedule = form.cleaned_data.get("schedule") or "manual"
     cron = form.cleaned_data.get("cron", "")
-    error = _monitor_error(name, schedule, cron)
-    if error:
-        form.add_error(*error)
-        return render(request, "monitoring/builder/page.html", _context(form, membership))
     monitor = task_services.monitor_create(
         workspace=membership.workspace,
         name=name,
@@ -177,13 +173,6 @@ def _save_monitor(request, form, membership):
         f"${projection['worst']:.2f}.",
     )
     return redirect("builder", workspace_id=membership.workspace_id)
-
-
-def _monitor_error(name, schedule, cron):
-    if not name:
-        return ("monitor_name", "Name the monitor to save it.")
-    error = schedule_error(schedule, cron)
-    return ("cron", error) if error else None
 
 
 @require_POST

@@ -1,4 +1,5 @@
-"""GET /healthz: is the database answering, has a worker been seen, can the API be used?"""
+"""GET /healthz: is the database answering, has a worker been seen, can the API be used,
+how many background jobs failed lately (a count only: no error text, no arguments)?"""
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
@@ -19,18 +20,22 @@ def healthz(request):
         database = {"ok": True}
         cluster = selectors.cluster_status_get()
         api = selectors.api_status_get()
+        jobs = selectors.jobs_status_get()
     except DatabaseError as exc:
         database = {"ok": False, "error": exc.__class__.__name__}
         cluster = {"seen": None}
         api = {"configured": None, "posting_halted": None, "collection": None}
+        jobs = {"failed_24h": None}
     # A rate-limited collection ("api.collection") is flow control, not a failure: reported,
-    # but the status stays ok (answers arrive later; nothing is lost).
+    # but the status stays ok (answers arrive later; nothing is lost). Failed jobs are
+    # counted, not judged: one retried or superseded later leaves nothing to fix.
     healthy = database["ok"] and cluster["seen"] and api["configured"] and not api["posting_halted"]
     body = {
         "status": "ok" if healthy else "degraded",
         "database": database,
         "cluster": cluster,
         "api": api,
+        "jobs": jobs,
     }
     if not database["ok"]:
         body["status"] = "down"

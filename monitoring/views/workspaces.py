@@ -15,6 +15,7 @@ from monitoring.forms.workspaces import BudgetForm, WorkspaceForm
 from monitoring.models import Membership, Role, Workspace
 from monitoring.selectors import budget as budget_selectors
 from monitoring.selectors import costs as cost_selectors
+from monitoring.selectors.jobs import failed_job_list
 from monitoring.views import dashboard
 
 
@@ -96,6 +97,8 @@ def _settings_page(request, membership, *, form=None, budget_form=None):
         "over_budget": -remaining if remaining is not None and remaining < 0 else None,
         "daily_cap": cap,
         "daily_cap_valid": cap_valid,
+        # Owners are told of the workspace's failed jobs (each can be retried from there).
+        "failed_jobs": failed_job_list(workspace=workspace) if _is_owner(membership) else [],
     }
     return render(request, "monitoring/workspace_settings.html", context)
 

@@ -54,7 +54,8 @@ def test_it_adds_brands_in_place_and_imports_and_searches_prompts(
     lines = [f"What is the best {topics[i % 4]} for team #{i + 1}?" for i in range(20)]
     page.get_by_label("Prompts, one per line").fill("\n".join(lines))
     page.get_by_label("Tags for every imported prompt").fill("import")
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Preview", exact=True).click()  # then confirm it
+    page.get_by_role("button", name="Import 20 prompts").click()
     expect(page.locator(".flash-success")).to_have_text("Imported 20 prompts.")
     expect(page.get_by_test_id("prompt-count")).to_contain_text("Showing 1–20 of 20 prompts")
     screenshot("prompts-01-imported")

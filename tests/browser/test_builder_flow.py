@@ -47,7 +47,8 @@ def test_it_walks_from_brands_to_a_sent_request(
     lines = [f"Which CRM should a team of {n} people choose?" for n in range(2, 22)]
     page.get_by_label("Prompts, one per line").fill("\n".join(lines))
     page.get_by_label("Tags for every imported prompt").fill("crm")
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Preview", exact=True).click()  # then confirm it
+    page.get_by_role("button", name="Import 20 prompts").click()
     expect(page.locator(".flash-success")).to_have_text("Imported 20 prompts.")
 
     page.goto(f"{live_server.url}/w/{workspace.pk}/builder/")

@@ -31,6 +31,8 @@ def answer_q(
         q &= Q(**{f"{prefix}prompt__tags": filters.tag})
     if filters.prompt:
         q &= Q(**{f"{prefix}prompt_id": filters.prompt})
+    if filters.version:
+        q &= Q(**{f"{prefix}prompt_version_id": filters.version})
     if filters.monitor:
         q &= Q(**{f"{prefix}monitor_id": filters.monitor})
     if filters.model:
@@ -87,6 +89,8 @@ def task_scope(*, workspace: Workspace, filters: Filters) -> QuerySet:
         tasks = tasks.filter(prompt__tags=filters.tag)
     if filters.prompt:
         tasks = tasks.filter(prompt_id=filters.prompt)
+    if filters.version:
+        tasks = tasks.filter(prompt_version_id=filters.version)
     if filters.monitor:
         tasks = tasks.filter(monitor_id=filters.monitor)
     if filters.model:

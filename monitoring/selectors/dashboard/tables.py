@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from urllib.parse import urlencode
 
-from monitoring.models import Brand, Mention, Workspace
+from django.db import connection
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+
+from monitoring.models import Brand, Mention, Prompt, PromptVersion, Workspace
 from monitoring.selectors.dashboard.rates import Rate
 from monitoring.selectors.dashboard.scope import answer_scope, citation_scope, mention_scope
 from monitoring.selectors.filters import Filters
@@ -86,45 +88,86 @@ def untracked_list(*, workspace: Workspace, filters: Filters, brands: list[Brand
 def prompt_table_get(
     *, workspace: Workspace, filters: Filters, own: Brand | None, brands: list[Brand]
 ) -> list[dict]:
-    """Per prompt: own visibility (k/n, interval), weak answers, and who wins it instead."""
+    """Per prompt and wording asked: own visibility (k/n, interval), weak answers, and who
+    wins it instead (two queries).
+
+    A prompt reworded after it was sent has a row per version, so no rate mixes answers to
+    two questions: its rows stay together, the newest wording first (ordered by it, worst
+    visibility first), then the earlier ones with the date each was replaced.
+    """
     scope = answer_scope(workspace=workspace, filters=filters)
     own_id = own.pk if own else 0
     own_hit = Exists(Mention.objects.filter(answer=OuterRef("pk"), brand_id=own_id))
+    # Grouped by the ids alone (read from the covering index); each group's texts come from
+    # a primary-key lookup per group, not a join per answer.
+    prompt = Prompt.objects.filter(pk=OuterRef("prompt")).order_by()
+    version = PromptVersion.objects.filter(pk=OuterRef("prompt_version")).order_by()
     rows = list(
-        scope.values("prompt", "prompt__text")
+        scope.values("prompt", "prompt_version")
         .annotate(
             n=Count("id"),
             k=Count("id", filter=own_hit),
             weak=Count("id", filter=Q(is_informative=False)),
         )
+        .annotate(
+            prompt_text=Subquery(prompt.values("text")),
+            number=Subquery(version.values("number")),
+            version_text=Subquery(version.values("text")),
+            since=Subquery(version.values("created_at")),
+            replaced_at=Subquery(version.values("replaced_at")),
+        )
         .order_by()
     )
-    winners: dict[int, tuple[int, int]] = {}
+    winners: dict[tuple[int, int | None], tuple[int, int]] = {}
     own_named = Exists(Mention.objects.filter(answer=OuterRef("answer"), brand_id=own_id))
     for row in (
         mention_scope(workspace=workspace, filters=filters)
         .filter(~own_named, rank=1)
         # brand first: grouping by prompt first lures SQLite onto the (workspace, prompt)
         # index, reading every answer of the workspace instead of the period's.
-        .values("brand", "answer__prompt")
+        .values("brand", "answer__prompt", "answer__prompt_version")
         .annotate(c=Count("id"))
-        .order_by("answer__prompt", "-c", "brand")
+        .order_by("answer__prompt", "answer__prompt_version", "-c", "brand")
     ):
-        winners.setdefault(row["answer__prompt"], (row["brand"], row["c"]))
+        key = (row["answer__prompt"], row["answer__prompt_version"])
+        winners.setdefault(key, (row["brand"], row["c"]))
     by_id = {b.pk: b for b in brands}
-    table = []
+    groups: dict[int, list[dict]] = {}
     for row in rows:
-        winner = winners.get(row["prompt"])
-        table.append(
+        version = row["prompt_version"]
+        winner = winners.get((row["prompt"], version))
+        groups.setdefault(row["prompt"], []).append(
             {
                 "id": row["prompt"],
-                "text": row["prompt__text"],
+                # Answers stored without a version (made outside the pipeline) show under
+                # the prompt's current wording.
+                "version": version,
+                "number": row["number"],
+                "text": row["version_text"] if version else row["prompt_text"],
+                "since": row["since"],
+                "replaced_at": row["replaced_at"],
+                "is_current": version is None or row["replaced_at"] is None,
+                "query": urlencode(
+                    {"prompt": row["prompt"], **({"version": version} if version else {})}
+                ),
                 "visibility": Rate(row["k"], row["n"]),
                 "weak": row["weak"],
                 "is_weak": row["weak"] * 2 > row["n"],
                 "winner": by_id.get(winner[0]) if winner else None,
                 "winner_count": winner[1] if winner else 0,
+                # Set below: the row sits under a newer wording of its prompt / has some.
+                "is_earlier": False,
+                "has_earlier": False,
             }
         )
-    table.sort(key=lambda r: (r["visibility"].value, -r["visibility"].n, r["text"]))
-    return table
+    for group in groups.values():
+        group.sort(key=lambda r: (not r["is_current"], -(r["number"] or 0)))
+        for row in group[1:]:
+            row["is_earlier"] = True
+        group[0]["has_earlier"] = len(group) > 1
+    ordered = sorted(groups.values(), key=lambda g: _prompt_order(g[0]))
+    return [row for group in ordered for row in group]
+
+
+def _prompt_order(row: dict) -> tuple:
+    return (row["visibility"].value, -row["visibility"].n, row["text"])
