@@ -197,21 +197,13 @@ def _collect(client: AisaClient, task: Task, report: CollectReport) -> None:
     if result.problem:
         # Well-formed JSON, a done task, a result of the wrong shape: the same would come
         # back on every poll, so the task is failed with the reason instead.
-        message = (
+        _fail(
+            task,
             f"The API's result could not be read: {excerpt(result.problem)}. The task is "
-            "failed rather than polled again, since the API would send the same result."
+            "failed rather than polled again, since the API would send the same result.",
+            result.status_code,
+            report,
         )
-        task_transition(
-            task=task,
-            to=TaskStatus.FAILED,
-            allowed_from=WAITING_STATUSES,
-            message=message,
-            error_code=result.status_code,
-            last_error_code=result.status_code,
-            last_error_message=message,
-            next_attempt_at=None,
-        )
-        report.failed += 1
     elif result.ready and result.answer is not None:
         report.collected += answer_store(
             task=task, answer=result.answer, api_call=ratelimit.last_call_of(client)
@@ -223,18 +215,27 @@ def _collect(client: AisaClient, task: Task, report: CollectReport) -> None:
         _poll_later(task, f"{result.status_code} {result.status_message}", result.status_code)
         report.errors += 1
     else:
-        message = f"The API reports {result.status_code} {excerpt(result.status_message)}"
-        task_transition(
-            task=task,
-            to=TaskStatus.FAILED,
-            allowed_from=WAITING_STATUSES,
-            message=message,
-            error_code=result.status_code,
-            last_error_code=result.status_code,
-            last_error_message=message,
-            next_attempt_at=None,
+        _fail(
+            task,
+            f"The API reports {result.status_code} {excerpt(result.status_message)}",
+            result.status_code,
+            report,
         )
-        report.failed += 1
+
+
+def _fail(task: Task, message: str, code: int | None, report: CollectReport) -> None:
+    """Fail a waiting task with the reason, on the task and in its history."""
+    task_transition(
+        task=task,
+        to=TaskStatus.FAILED,
+        allowed_from=WAITING_STATUSES,
+        message=message,
+        error_code=code,
+        last_error_code=code,
+        last_error_message=message,
+        next_attempt_at=None,
+    )
+    report.failed += 1
 
 
 def _poll_later(task: Task, message: str, code: int | None) -> None:
