@@ -15,8 +15,11 @@ from monitoring.models import Membership, Workspace
 SESSION_KEY = "workspace_id"
 
 
-def membership_get(*, user, workspace_id: int, write: bool = False) -> Membership:
-    """The user's membership of a workspace; 404 for outsiders, 403 for writes by viewers."""
+def membership_get(
+    *, user, workspace_id: int, write: bool = False, owner: bool = False
+) -> Membership:
+    """The user's membership of a workspace; 404 for outsiders, 403 for writes by viewers
+    (and for anything but an owner where ``owner`` is asked)."""
     if not user.is_authenticated:
         raise Http404("No such workspace.")
     membership = (
@@ -28,12 +31,18 @@ def membership_get(*, user, workspace_id: int, write: bool = False) -> Membershi
         raise Http404("No such workspace.")
     if write and not membership.can_write:
         raise PermissionDenied("Viewers can look but not change anything in this workspace.")
+    if owner and not membership.is_owner:
+        raise PermissionDenied("Only an owner of this workspace can do this.")
     return membership
 
 
-def workspace_access(request: HttpRequest, workspace_id: int, *, write: bool = False) -> Membership:
+def workspace_access(
+    request: HttpRequest, workspace_id: int, *, write: bool = False, owner: bool = False
+) -> Membership:
     """Check access for a view and remember the workspace as the user's current one."""
-    membership = membership_get(user=request.user, workspace_id=workspace_id, write=write)
+    membership = membership_get(
+        user=request.user, workspace_id=workspace_id, write=write, owner=owner
+    )
     request.membership = membership
     request.workspace = membership.workspace
     if request.session.get(SESSION_KEY) != membership.workspace_id:

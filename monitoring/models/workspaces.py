@@ -67,6 +67,10 @@ class Membership(models.Model):
     def can_write(self) -> bool:
         return self.role in (Role.OWNER, Role.EDITOR)
 
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
+
 
 class Heartbeat(models.Model):
     """When a background worker last ran the heartbeat job (read by /healthz).

@@ -172,16 +172,7 @@ def _collect_failed(task: Task, exc: Exception, report: CollectReport) -> None:
         "polled again, since the API would send the same answer; the error is logged."
     )
     task.refresh_from_db()  # a rolled-back store may have left it saying "collected"
-    if task_transition(
-        task=task,
-        to=TaskStatus.FAILED,
-        allowed_from=WAITING_STATUSES,
-        message=message,
-        last_error_code=None,
-        last_error_message=message,
-        next_attempt_at=None,
-    ):
-        report.failed += 1
+    if _fail(task, message, None, report):
         report.unexpected += 1
 
 
@@ -223,9 +214,9 @@ def _collect(client: AisaClient, task: Task, report: CollectReport) -> None:
         )
 
 
-def _fail(task: Task, message: str, code: int | None, report: CollectReport) -> None:
+def _fail(task: Task, message: str, code: int | None, report: CollectReport) -> bool:
     """Fail a waiting task with the reason, on the task and in its history."""
-    task_transition(
+    failed = task_transition(
         task=task,
         to=TaskStatus.FAILED,
         allowed_from=WAITING_STATUSES,
@@ -235,7 +226,8 @@ def _fail(task: Task, message: str, code: int | None, report: CollectReport) -> 
         last_error_message=message,
         next_attempt_at=None,
     )
-    report.failed += 1
+    report.failed += failed
+    return failed
 
 
 def _poll_later(task: Task, message: str, code: int | None) -> None:

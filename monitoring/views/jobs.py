@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from monitoring.access import workspace_access
-from monitoring.models import Membership, Role
 from monitoring.selectors.jobs import FAILED_JOBS_SHOWN_FOR, failed_job_list
 from monitoring.services.jobs import failed_job_retry
 
 
-def _owner(request, workspace_id: int, *, write: bool = False) -> Membership:
-    membership = workspace_access(request, workspace_id, write=write)
-    if membership.role != Role.OWNER:
-        raise PermissionDenied("Only an owner of this workspace can see and retry its jobs.")
-    return membership
-
-
 @require_GET
 def failed_jobs(request, workspace_id: int):
-    membership = _owner(request, workspace_id)
+    membership = workspace_access(request, workspace_id, owner=True)
     return render(
         request,
         "monitoring/jobs/failed.html",
@@ -36,7 +27,7 @@ def failed_jobs(request, workspace_id: int):
 
 @require_POST
 def failed_job_retry_view(request, workspace_id: int, job_id: str):
-    membership = _owner(request, workspace_id, write=True)
+    membership = workspace_access(request, workspace_id, write=True, owner=True)
     if failed_job_retry(workspace=membership.workspace, job_id=job_id):
         messages.success(request, "Queued again: the dashboard updates once it has run.")
     else:

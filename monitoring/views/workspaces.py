@@ -3,7 +3,6 @@
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from monitoring import selectors, services
 from monitoring.access import SESSION_KEY, default_workspace, workspace_access
 from monitoring.forms.workspaces import BudgetForm, WorkspaceForm
-from monitoring.models import Membership, Role, Workspace
+from monitoring.models import Workspace
 from monitoring.selectors import budget as budget_selectors
 from monitoring.selectors import costs as cost_selectors
 from monitoring.selectors.jobs import failed_job_list
@@ -63,9 +62,7 @@ def workspace_settings(request, workspace_id: int):
 @require_POST
 def workspace_budget(request, workspace_id: int):
     """Set or clear the workspace's monthly budget: owners only (editors spend, owners cap)."""
-    membership = workspace_access(request, workspace_id, write=True)
-    if not _is_owner(membership):
-        raise PermissionDenied("Only an owner of this workspace can change its monthly budget.")
+    membership = workspace_access(request, workspace_id, write=True, owner=True)
     budget_form = BudgetForm(request.POST)
     if budget_form.is_valid():
         amount = budget_form.cleaned_data["monthly_budget_usd"]
@@ -78,10 +75,6 @@ def workspace_budget(request, workspace_id: int):
     return _settings_page(request, membership, budget_form=budget_form)
 
 
-def _is_owner(membership: Membership) -> bool:
-    return membership.role == Role.OWNER
-
-
 def _settings_page(request, membership, *, form=None, budget_form=None):
     workspace = membership.workspace
     cap, cap_valid = _daily_cap()
@@ -90,7 +83,7 @@ def _settings_page(request, membership, *, form=None, budget_form=None):
     context = {
         "membership": membership,
         "form": form or WorkspaceForm(initial={"name": workspace.name}),
-        "can_set_budget": _is_owner(membership),
+        "can_set_budget": membership.is_owner,
         "budget_form": budget_form
         or BudgetForm(initial={"monthly_budget_usd": workspace.monthly_budget_usd}),
         "month": month,
@@ -98,7 +91,7 @@ def _settings_page(request, membership, *, form=None, budget_form=None):
         "daily_cap": cap,
         "daily_cap_valid": cap_valid,
         # Owners are told of the workspace's failed jobs (each can be retried from there).
-        "failed_jobs": failed_job_list(workspace=workspace) if _is_owner(membership) else [],
+        "failed_jobs": failed_job_list(workspace=workspace) if membership.is_owner else [],
     }
     return render(request, "monitoring/workspace_settings.html", context)
 
