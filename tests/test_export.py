@@ -16,7 +16,7 @@ def _csv(client, workspace, kind, **params):
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"].startswith("text/csv")
     assert f'filename="{kind}-' in response["Content-Disposition"]
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text)))
 
 
@@ -106,3 +106,45 @@ def test_it_refuses_unknown_kinds(viewer_client, workspace):
     assert (
         viewer_client.get(reverse("export_csv", args=[workspace.pk, "secrets"])).status_code == 404
     )
+
+
+def test_it_neutralises_formulas_from_third_parties(viewer_client, workspace):
+    """A cited page's title (or an answer) that a spreadsheet would run stays text."""
+    from tests.factories import make_answer
+
+    make_answer(
+        workspace=workspace,
+        text="=HYPERLINK(\"http://evil.example\",\"click\")",
+        citations=[
+            {"url": "https://x.example/a", "title": "=cmd|' /C calc'!A0"},
+            {"url": "https://x.example/b", "title": "+1+2"},
+            {"url": "https://x.example/c", "title": "-2+3"},
+            {"url": "https://x.example/d", "title": "@SUM(A1)"},
+            {"url": "https://x.example/e", "title": "\tTab first"},
+            {"url": "https://x.example/f", "title": "A plain title - with a dash"},
+        ],
+    )
+    titles = [r[8] for r in _csv(viewer_client, workspace, "citations")[1:]]
+    assert titles == [
+        "'=cmd|' /C calc'!A0",
+        "'+1+2",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tTab first",
+        "A plain title - with a dash",
+    ]
+    texts = [r[10] for r in _csv(viewer_client, workspace, "answers")[1:]]
+    assert texts == ["'=HYPERLINK(\"http://evil.example\",\"click\")"]
+
+
+def test_numbers_stay_numbers(viewer_client, workspace, data):
+    """Only text is neutralised: amounts and counts are written as they are."""
+    rows = _csv(viewer_client, workspace, "costs")
+    assert all(not r[9].startswith("'") for r in rows[1:])
+    assert {r[9] for r in rows[1:] if r[3] == "collected"} == {"0.010000"}
+
+
+def test_it_starts_with_a_byte_order_mark_for_excel(viewer_client, workspace):
+    response = viewer_client.get(reverse("export_csv", args=[workspace.pk, "answers"]))
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbfanswer_id,")

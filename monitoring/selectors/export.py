@@ -131,11 +131,21 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
+#: A text cell starting with one of these is a formula to Excel, LibreOffice and Google
+#: Sheets (tab and carriage return too: some of them skip those first). Answers, page titles
+#: and URLs come from third parties, so such a cell gets a leading apostrophe, which the
+#: spreadsheet shows as text (OWASP's advice for CSV injection). Numbers are not text here:
+#: a negative amount stays a number.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value):
     if value is None:
         return ""
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return value
 
 
