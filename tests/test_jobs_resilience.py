@@ -375,7 +375,7 @@ def failed(workspace, empty_job_queue, settings):
     return _run_as_worker(REANALYZE, workspace.pk, error=error)
 
 
-def test_healthz_counts_failed_jobs_without_saying_what_failed(client, failed, workspace):
+def test_healthz_counts_failed_jobs_without_saying_what_failed(admin_client, failed, workspace):
     _run_as_worker("monitoring.jobs.pipeline_tick", error=RuntimeError("API down"))
     Failure.objects.create(
         id="old",
@@ -387,7 +387,7 @@ def test_healthz_counts_failed_jobs_without_saying_what_failed(client, failed, w
         success=False,
         result="long ago",
     )
-    response = client.get(reverse("healthz"))
+    response = admin_client.get(reverse("healthz"))
     assert response.json()["jobs"] == {"failed_24h": 2}
     text = response.content.decode()
     assert "locked" not in text

@@ -186,7 +186,7 @@ def test_per_endpoint_caps_hold_on_top_of_the_overall_limit(
 
 @pytest.mark.django_db
 def test_polling_deferred_by_the_limit_keeps_its_schedule_and_shows_on_healthz(
-    sandbox, queue, limited, client
+    sandbox, queue, limited, admin_client
 ):
     limited.AISA_CALLS_PER_MINUTE = 10  # 9 for polls, 1 kept for posting
     queue(30)
@@ -204,13 +204,13 @@ def test_polling_deferred_by_the_limit_keeps_its_schedule_and_shows_on_healthz(
     assert all(t.next_attempt_at == schedule[t.pk] and t.polls == 0 for t in waiting)
     assert not waiting.exclude(last_error_message="").exists()
 
-    body = client.get(reverse("healthz")).json()
+    body = admin_client.get(reverse("healthz")).json()
     assert body["api"]["collection"] == "rate-limited: polling deferred"
     assert "sk-aisa" not in str(body)
 
 
 @pytest.mark.django_db
-def test_deferred_polling_prefers_tasks_ready_when_available(sandbox, queue, limited, client):
+def test_deferred_polling_prefers_tasks_ready_when_available(sandbox, queue, limited, admin_client):
     limited.AISA_CALLS_PER_MINUTE = 10
     limited.AISA_COLLECT_MODES = ["poll", "tasks_ready"]
     with api_client() as api:
@@ -229,13 +229,13 @@ def test_deferred_polling_prefers_tasks_ready_when_available(sandbox, queue, lim
     )
     assert _sent(sandbox) == {"task_post": 2, "tasks_ready": 1, "task_get": 5}
     assert Task.objects.filter(status=TaskStatus.POSTED, polls=0).count() == 25
-    body = client.get(reverse("healthz")).json()
+    body = admin_client.get(reverse("healthz")).json()
     assert body["api"]["collection"] == "rate-limited: polling deferred; using tasks_ready"
 
 
 @pytest.mark.django_db
-def test_healthz_reports_collection_ok_without_a_recent_deferral(client, limited):
-    assert client.get(reverse("healthz")).json()["api"]["collection"] == "ok"
+def test_healthz_reports_collection_ok_without_a_recent_deferral(admin_client, limited):
+    assert admin_client.get(reverse("healthz")).json()["api"]["collection"] == "ok"
 
 
 @pytest.mark.django_db
