@@ -10,8 +10,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 echo "Installing dependencies ..."
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
+# Exact, hash-checked versions from the lock (requirements/update.sh makes it from
+# pyproject.toml), then the project itself, which is this tree and so has no hash.
+.venv/bin/python -m pip install --quiet --require-hashes -r requirements/base.txt
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 
 export DEBUG=${DEBUG:-1}
 .venv/bin/python manage.py migrate --noinput

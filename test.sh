@@ -8,8 +8,10 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+# Exact, hash-checked versions from the lock (requirements/update.sh makes it from
+# pyproject.toml), then the project itself, which is this tree and so has no hash.
+.venv/bin/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
