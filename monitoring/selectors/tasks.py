@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, QuerySet
 
+from monitoring.aisa.redaction import task_body_redacted
 from monitoring.models import (
     Answer,
     Monitor,
@@ -156,7 +157,10 @@ class TaskDetail:
 
     @property
     def request_json(self) -> str:
-        return json.dumps(self.task.request_body, indent=2, ensure_ascii=False, sort_keys=True)
+        """The body as posted, but for its webhook secrets (they would let anyone forge
+        this task's answer), whatever the reader's role."""
+        body = task_body_redacted(self.task.request_body)
+        return json.dumps(body, indent=2, ensure_ascii=False, sort_keys=True)
 
 
 def task_detail_get(*, workspace: Workspace, task_id: int) -> TaskDetail | None:

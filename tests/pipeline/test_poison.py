@@ -422,10 +422,15 @@ def test_a_postback_of_the_wrong_envelope_shape_answers_harmlessly(postback):
     assert "it could not be read" in task.events.get(kind=TaskEvent.Kind.NOTE).message
 
 
-def test_a_huge_postback_is_stored_cut(postback):
+def test_a_huge_postback_is_refused_and_polling_takes_over(postback):
+    """5 MB is beyond the postback's size cap; task_get fetches it (and stores it cut)."""
     task, send = postback("huge")
-    assert send().status_code == 200
-    assert len(Answer.objects.get(task=task).text) == MAX_ANSWER_CHARS
+    assert send().status_code == 413
+    task.refresh_from_db()
+    assert task.status == TaskStatus.POSTED
+    assert task.next_attempt_at <= timezone.now()  # polled at once
+    assert not Answer.objects.filter(task=task).exists()
+    assert "decompresses beyond the size cap" in _messages(task)
 
 
 def test_a_postback_whose_answer_cannot_be_stored_answers_harmlessly(postback, monkeypatch):
