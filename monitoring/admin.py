@@ -1,6 +1,10 @@
+import json
+
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.html import format_html
 
+from monitoring.aisa.redaction import task_body_redacted
 from monitoring.forms.admin import (
     BrandAdminForm,
     BrandAliasAdminForm,
@@ -10,6 +14,7 @@ from monitoring.forms.admin import (
     MonitorAdminForm,
     PromptAdminForm,
 )
+from monitoring.forms.admin_input import CheckedInputAdmin
 from monitoring.models import (
     Answer,
     ApiCall,
@@ -18,6 +23,7 @@ from monitoring.models import (
     BrandDomain,
     Citation,
     Heartbeat,
+    Invitation,
     LlmModel,
     Membership,
     Mention,
@@ -35,6 +41,10 @@ from monitoring.models import (
 )
 from monitoring.services import admin_actions
 from monitoring.services import brands as brand_services
+
+
+class ModelAdmin(CheckedInputAdmin, admin.ModelAdmin):
+    """Lists, forms and actions that refuse what the database cannot hold (a 500 else)."""
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -60,7 +70,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(ModelAdmin):
     list_display = ["name", "slug", "member_count", "monthly_budget_usd", "created_at"]
     search_fields = ["name", "slug", "memberships__user__username"]
     prepopulated_fields = {"slug": ["name"]}
@@ -78,7 +88,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ModelAdmin):
     list_display = ["user", "workspace", "role", "created_at"]
     list_filter = ["role", "workspace"]
     search_fields = ["user__username", "user__email", "workspace__name"]
@@ -87,7 +97,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
+class HeartbeatAdmin(ModelAdmin):
     list_display = ["name", "seen_at"]
     readonly_fields = ["name", "seen_at"]
 
@@ -96,7 +106,7 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
 
 @admin.register(LlmModel)
-class LlmModelAdmin(admin.ModelAdmin):
+class LlmModelAdmin(ModelAdmin):
     list_display = [
         "model_name",
         "family",
@@ -119,7 +129,7 @@ class LlmModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelPrice)
-class ModelPriceAdmin(admin.ModelAdmin):
+class ModelPriceAdmin(ModelAdmin):
     """The prices a task's worst case is reserved at; edit them when the provider's change."""
 
     list_display = [
@@ -137,7 +147,7 @@ class ModelPriceAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelRefresh)
-class ModelRefreshAdmin(admin.ModelAdmin):
+class ModelRefreshAdmin(ModelAdmin):
     list_display = ["started_at", "family", "ok", "model_count", "error"]
     list_filter = ["ok", "family"]
     readonly_fields = ["family", "started_at", "finished_at", "ok", "model_count", "error"]
@@ -151,7 +161,7 @@ class MonitorRunInline(ReadOnlyInline):
 
 
 @admin.register(Monitor)
-class MonitorAdmin(admin.ModelAdmin):
+class MonitorAdmin(ModelAdmin):
     form = MonitorAdminForm  # settings judged by the contract, the cron as the builder does
     inlines = [MonitorRunInline]
     list_display = ["name", "workspace", "schedule", "samples_per_run", "is_active", "created_at"]
@@ -194,7 +204,7 @@ def _report(modeladmin, request, report, *, verb: str, refused: str) -> None:
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(ModelAdmin):
     list_display = [
         "tag",
         "workspace",
@@ -216,7 +226,7 @@ class TaskAdmin(admin.ModelAdmin):
         "prompt",
         "monitor",
         "tag",
-        "request_body",
+        "request_body_shown",
         "status",
         "provider_task_id",
         "sample",
@@ -236,10 +246,16 @@ class TaskAdmin(admin.ModelAdmin):
         "cost_real",
         "gateway_price",
     ]
-    exclude = ["claim_token"]
+    # The body is shown only through ``request_body_shown``: its webhook URLs carry secrets.
+    exclude = ["claim_token", "request_body"]
 
     def has_add_permission(self, request):
         return False  # tasks come from the builder and monitors, with their history
+
+    @admin.display(description="Request body")
+    def request_body_shown(self, obj) -> str:
+        body = task_body_redacted(obj.request_body)
+        return format_html("<pre>{}</pre>", json.dumps(body, indent=2, ensure_ascii=False))
 
     @admin.action(description="Retry (failed, rejected, expired or cancelled → queued)")
     def retry(self, request, queryset):
@@ -278,7 +294,7 @@ class TaskAdmin(admin.ModelAdmin):
         _report(self, request, report, verb="Cancelled", refused="not cancelled (already sent)")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin):
     """API-owned records: looked at, filtered, never edited by hand."""
 
     def has_add_permission(self, request, obj=None):
@@ -291,8 +307,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Made, used and withdrawn on the Members page only (a link is shown once, there)."""
+
+    list_display = ["workspace", "role", "note", "created_by", "created_at", "expires_at"]
+    list_display += ["accepted_by", "accepted_at", "revoked_at"]
+    list_filter = ["role", "workspace"]
+    search_fields = ["workspace__name", "note", "created_by__username", "accepted_by__username"]
+    list_select_related = ["workspace", "created_by", "accepted_by"]
+    exclude = ["token_hash"]
+
+
 @admin.register(PipelineHalt)
-class PipelineHaltAdmin(admin.ModelAdmin):
+class PipelineHaltAdmin(ModelAdmin):
     list_display = ["created_at", "state", "error_code", "reason", "resolved_at", "resolved_by"]
     list_filter = [("resolved_at", admin.EmptyFieldListFilter), "error_code"]
     list_select_related = ["resolved_by"]
@@ -424,7 +452,7 @@ class BrandDomainInline(admin.TabularInline):
 
 
 @admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin):
+class BrandAdmin(ModelAdmin):
     list_display = ["name", "kind", "workspace", "alias_list", "domain_list", "updated_at"]
     list_filter = ["kind", "workspace"]
     search_fields = ["name", "aliases__name", "domains__domain", "workspace__name"]
@@ -465,7 +493,7 @@ class BrandAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ModelAdmin):
     list_display = ["name", "workspace", "prompt_count"]
     list_filter = ["workspace"]
     search_fields = ["name", "workspace__name"]
@@ -481,7 +509,7 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Prompt)
-class PromptAdmin(admin.ModelAdmin):
+class PromptAdmin(ModelAdmin):
     form = PromptAdminForm  # text, system message and chain judged by the contract
     list_display = ["__str__", "workspace", "tag_list", "is_active", "created_at"]
     list_filter = ["is_active", "tags", "workspace"]

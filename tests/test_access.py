@@ -8,12 +8,31 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from monitoring.models import Brand
-from tests.factories import make_answer, make_brand, make_prompt, make_task
+from monitoring.services.invitations import invitation_create
+from tests.factories import (
+    make_answer,
+    make_brand,
+    make_monitor,
+    make_prompt,
+    make_task,
+    make_user,
+)
 
 # url name -> (kind of object its ids name, methods that read, methods that write, POST data)
 MATRIX = {
     "workspace_home": ("workspace", ["get"], [], None),
     "workspace_members": ("workspace", ["get"], [], None),
+    # Teams: owners change roles, remove members and invite; anyone may leave (tested apart)
+    "member_role": ("membership", [], ["post"], {"role": "editor"}),
+    "member_remove": ("membership", [], ["get", "post"], {}),
+    "workspace_leave": ("workspace", ["get"], [], None),
+    "invitation_create": (
+        "workspace",
+        [],
+        ["get", "post"],
+        {"role": "viewer", "valid_for_days": "7"},
+    ),
+    "invitation_revoke": ("invitation", [], ["post"], {}),
     "workspace_settings": ("workspace", ["get"], ["post"], {"name": "Renamed"}),
     "workspace_budget": ("workspace", [], ["post"], {"monthly_budget_usd": "50"}),
     # Failed background jobs: a page (listed as a write: only owners see it) and its retry
@@ -23,6 +42,14 @@ MATRIX = {
     "builder_preview": ("workspace", ["post"], [], None),
     "models_refresh": ("workspace", [], ["post"], {}),
     "task_list": ("workspace", ["get"], [], None),
+    # Monitors (run now, pause and delete are writes: viewers only see)
+    "monitor_list": ("workspace", ["get"], [], None),
+    "monitor_create": ("workspace", [], ["get", "post"], {"monitor_name": "Weekly"}),
+    "monitor_detail": ("monitor", ["get"], [], None),
+    "monitor_edit": ("monitor", [], ["get", "post"], {"monitor_name": "Renamed"}),
+    "monitor_toggle": ("monitor", [], ["post"], {"active": "0"}),
+    "monitor_run_now": ("monitor", [], ["post"], {}),
+    "monitor_delete": ("monitor", [], ["get", "post"], {}),
     # Tasks and costs
     "task_detail": ("task", ["get"], [], None),
     "task_status": ("task", ["get"], [], None),
@@ -59,14 +86,23 @@ OBJECT_KWARGS = {
     "brand": _brand,
     "prompt": lambda workspace: {"prompt_id": make_prompt(workspace=workspace).pk},
     "task": lambda workspace: {"task_id": make_task(workspace=workspace, request_body={}).pk},
+    "monitor": lambda workspace: {"monitor_id": make_monitor(workspace=workspace).pk},
     "answer": lambda workspace: {
         "answer_id": make_answer(
             task=make_task(workspace=workspace, request_body={}), analyze=False
         ).pk
     },
     "export": lambda workspace: {"kind": "answers"},
+    "membership": lambda workspace: {
+        "membership_id": make_user(workspace=workspace, role="viewer").memberships.get().pk
+    },
+    "invitation": lambda workspace: {"invitation_id": _invitation(workspace)},
     "failed_job": lambda workspace: {"job_id": _failed_job(workspace)},
 }
+
+
+def _invitation(workspace) -> int:
+    return invitation_create(workspace=workspace, created_by=None, role="viewer").invitation.pk
 
 
 def _failed_job(workspace) -> str:
@@ -92,9 +128,11 @@ def _failed_job(workspace) -> str:
 
 # Writes only owners may make: editors get 403 like viewers.
 OWNER_ONLY = {"workspace_budget", "failed_jobs", "failed_job_retry"}
+OWNER_ONLY |= {"member_role", "member_remove", "invitation_create", "invitation_revoke"}
 
 # Pages that need no login.
 PUBLIC = {"login", "healthz", "webhook_pingback", "webhook_postback"}
+PUBLIC |= {"invitation_accept"}  # shows only the workspace's name (tests/test_invitations.py)
 
 
 def _patterns(resolver=None, prefix=""):
@@ -109,7 +147,11 @@ def _patterns(resolver=None, prefix=""):
 
 
 def _id_patterns():
-    return {p.name for p, route in _patterns() if "<int:" in route or "<uuid:" in route}
+    return {
+        p.name
+        for p, route in _patterns()
+        if "<id:" in route or "<int:" in route or "<uuid:" in route
+    }
 
 
 def _url(name, workspace):

@@ -13,7 +13,8 @@ from django import forms
 from django.db import models
 
 from monitoring.aisa import contract
-from monitoring.forms.monitors import schedule_error  # the rule the admin applies too
+from monitoring.forms.fields import IdModelChoiceField, IdModelMultipleChoiceField
+from monitoring.forms.schedules import schedule_error  # the rule the admin applies too
 from monitoring.models import Prompt, Schedule
 
 MAX_SAMPLES = 10
@@ -25,6 +26,9 @@ SETTINGS_FIELDS = tuple(
 )
 #: A send token as ``send_token_new`` makes them (a form's own, kept across re-renders).
 SEND_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32,64}")
+#: A turn of the chain editor's fields: ``chain-<index>-<part>`` (the index in ASCII digits:
+#: ``str.isdigit`` also says yes to "²", which ``int`` refuses).
+CHAIN_KEY_RE = re.compile(r"chain-([0-9]{1,6})-[a-z]+")
 #: The ``intent`` a page re-rendered after "Save as monitor" carries, so that the live
 #: preview (which posts no button) keeps judging the monitor's fields until they are fixed.
 MONITOR_INTENT = "monitor"
@@ -46,8 +50,8 @@ class RequestBuilderForm(forms.Form):
     scope = forms.ChoiceField(
         choices=PromptScope.choices, initial=PromptScope.SELECTED, widget=forms.RadioSelect
     )
-    prompts = forms.ModelMultipleChoiceField(queryset=Prompt.objects.none(), required=False)
-    tag = forms.ModelChoiceField(queryset=None, required=False, empty_label="Choose a tag")
+    prompts = IdModelMultipleChoiceField(queryset=Prompt.objects.none(), required=False)
+    tag = IdModelChoiceField(queryset=None, required=False, empty_label="Choose a tag")
     samples = forms.IntegerField(
         initial=1, help_text=f"Answers per prompt (1–{MAX_SAMPLES}); answers vary, so sample."
     )
@@ -226,11 +230,7 @@ def chain_from_data(data) -> list[dict]:
     Turns with an empty message are kept, so the contract can say which turn is empty.
     """
     indexes = sorted(
-        {
-            int(key.split("-")[1])
-            for key in data
-            if key.startswith("chain-") and key.count("-") == 2 and key.split("-")[1].isdigit()
-        }
+        {int(match[1]) for match in map(CHAIN_KEY_RE.fullmatch, data) if match is not None}
     )
     chain = []
     for i in indexes:

@@ -1,7 +1,7 @@
 """The dashboard's filter form: one GET form shared by every region, the answer list and exports.
 
 Invalid or missing values fall back to the defaults (the last 28 days, everything), so a
-hand-edited URL never breaks the page.
+hand-edited URL never breaks the page; the page says which were ignored (``form.errors``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django import forms
 
+from monitoring.forms.fields import FilterDateField, IdField
 from monitoring.models import Answer, Brand, BrandKind, Monitor, Prompt, Tag, Workspace
 from monitoring.selectors.filters import MAX_DAYS, Filters, default_range
 
@@ -17,8 +18,8 @@ WEB_CHOICES = [("", "Web search: any"), ("on", "Web search on"), ("off", "Web se
 
 
 class DashboardFilterForm(forms.Form):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = FilterDateField(label="From")
+    end = FilterDateField(label="To")
     tag = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     prompt = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     monitor = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
@@ -91,8 +92,8 @@ class DashboardFilterForm(forms.Form):
 class AnswerFilterForm(DashboardFilterForm):
     """The dashboard filters plus what a drill-down link narrows to."""
 
-    version = forms.IntegerField(required=False, min_value=1)
-    brand = forms.IntegerField(required=False, min_value=1)
+    version = IdField(required=False)
+    brand = IdField(required=False)
     mentioned = forms.TypedChoiceField(
         required=False,
         choices=[("", "Any"), ("1", "Mentioned"), ("0", "Not mentioned")],
@@ -100,6 +101,12 @@ class AnswerFilterForm(DashboardFilterForm):
         empty_value=None,
     )
     domain = forms.CharField(required=False, max_length=253, strip=True)
+    q = forms.CharField(
+        label="Search the answers",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Words in the answer"}),
+    )
 
     def drill_down(self, data) -> dict:
         return {
@@ -107,4 +114,5 @@ class AnswerFilterForm(DashboardFilterForm):
             "brand": data.get("brand"),
             "mentioned": data.get("mentioned"),
             "domain": (data.get("domain") or "").lower(),
+            "q": data.get("q") or "",
         }

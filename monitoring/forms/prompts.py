@@ -84,7 +84,8 @@ def check_prompt(
     problems = contract.validate_prompt(text, system_message, chain)
     for problem in problems:
         form.add_error(field_for[problem.field], problem.message)
-    messages = [t.get("message") for t in chain or [] if isinstance(t, Mapping)]
+    turns = chain if isinstance(chain, list) else []  # the admin's JSON may be any value
+    messages = [t.get("message") for t in turns if isinstance(t, Mapping)]
     for name, values in (
         ("user_prompt", [text]),
         ("system_message", [system_message]),

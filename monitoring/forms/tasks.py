@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from django import forms
 
+from monitoring.forms.fields import FilterDateField, IdField
 from monitoring.models import TaskStatus
 from monitoring.selectors.tasks import TaskFilters
 
 
 class TaskFilterForm(forms.Form):
-    """The list's query string → clean filters; anything unparseable is simply ignored."""
+    """The list's query string → clean filters; anything unparseable is ignored (and said)."""
 
     status = forms.ChoiceField(choices=[("", "All"), *TaskStatus.choices], required=False)
     q = forms.CharField(required=False, max_length=200, strip=True)
-    prompt = forms.IntegerField(required=False, min_value=1)
-    monitor = forms.IntegerField(required=False, min_value=1)
-    created_from = forms.DateField(required=False)
-    created_to = forms.DateField(required=False)
+    prompt = IdField(required=False)
+    monitor = IdField(required=False)
+    created_from = FilterDateField(label="Created from")
+    created_to = FilterDateField(label="Created to")
 
     def filters(self) -> TaskFilters:
         self.is_valid()

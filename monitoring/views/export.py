@@ -39,4 +39,3 @@ def export_csv(request, workspace_id: int, kind: str):
     name = f"{kind}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-

@@ -18,7 +18,8 @@ from monitoring.selectors import tasks as task_selectors
 @require_GET
 def task_list(request, workspace_id: int):
     membership = workspace_access(request, workspace_id)
-    filters = TaskFilterForm(request.GET).filters()
+    form = TaskFilterForm(request.GET)
+    filters = form.filters()
     listing = task_selectors.task_page_get(
         workspace=membership.workspace, filters=filters, page=request.GET.get("page")
     )
@@ -28,6 +29,7 @@ def task_list(request, workspace_id: int):
         "listing": listing,
         "page": listing.page,
         "statuses": TaskStatus.choices,
+        "filter_form": form,
     }
     if request.htmx:
         return render(request, "monitoring/tasks/_results.html", context)
