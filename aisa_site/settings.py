@@ -5,6 +5,7 @@ required. The development scripts turn DEBUG on and point the API at the local s
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    "csp",
+    "axes",
     "monitoring",
 ]
 # The API sandbox and its demo seeding are development tools: installed only with DEBUG.
@@ -58,6 +61,7 @@ if DEBUG:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -66,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aisa_site.urls"
@@ -180,6 +186,26 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login throttling (django-axes), on the login page and the admin's alike. A username is
+# locked after AXES_FAILURE_LIMIT wrong passwords from anywhere, and an address after as
+# many for any usernames; the lock lifts after the cool-off, or at once when an admin deletes
+# the attempts (Admin → Axes → Access attempts) or runs ``manage.py axes_reset``. Behind a
+# proxy, set AXES_CLIENT_IP_HEADER to the header it sets (e.g. HTTP_X_FORWARDED_FOR):
+# trusting that header without a proxy would let a guesser pick a new address each time.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_META_PRECEDENCE_ORDER = [
+    *filter(None, [os.environ.get("AXES_CLIENT_IP_HEADER", "")]),
+    "REMOTE_ADDR",
+]
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -204,6 +230,26 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured("SECRET_KEY is too short: use at least 50 random characters.")
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------
+# Pages run and style only this site's own files: no inline script, style attribute or
+# element, event-handler attribute or eval (htmx is told so in base.html), so markup that
+# slips into a page runs nothing. data: images are Pico's inline SVG icons. The pages can
+# be framed nowhere (as X_FRAME_OPTIONS says to older browsers) and post only to this site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,

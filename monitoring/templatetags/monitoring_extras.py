@@ -1,14 +1,19 @@
-"""Template filters for showing a rate (k of n with its 95% interval) the same way everywhere.
+"""Template filters for showing a rate (k of n with its 95% interval) the same way everywhere,
+and a brand's colour as a CSS class.
 
-Load with ``{% load monitoring_extras %}``. Each filter takes an object with the attributes of
-``monitoring.selectors.dashboard.rates.Rate`` (k, n, percent, low_percent, high_percent) and
-returns a plain string, so Django still escapes it.
+Load with ``{% load monitoring_extras %}``. The rate filters take an object with the
+attributes of ``monitoring.selectors.dashboard.rates.Rate`` (k, n, percent, low_percent,
+high_percent). Every filter returns a plain string, so Django still escapes it.
 """
+
+import re
 
 from django import template
 from django.template.defaultfilters import floatformat
 
 register = template.Library()
+
+_HEX_COLOUR = re.compile(r"#([0-9a-fA-F]{6})")
 
 
 @register.filter
@@ -29,3 +34,14 @@ def ci(rate, digits=1):
 def kn(rate):
     """The counts behind the rate as "7/10", so every number shows what it rests on."""
     return f"{rate.k}/{rate.n}"
+
+
+@register.filter
+def colour_class(colour) -> str:
+    """The CSS class that paints a brand in ``colour``: "#4f46e5" is "colour-4f46e5".
+
+    A class, not a style attribute, so the Content-Security-Policy can refuse inline styles;
+    static/css/app.css defines one per colour of the palette (anything else is neutral).
+    """
+    match = _HEX_COLOUR.fullmatch(colour or "")
+    return f"colour-{match.group(1).lower()}" if match else "colour-none"

@@ -40,6 +40,30 @@
   document.body.addEventListener("htmx:afterSettle", update);
   update();
 
+  // One submit per rendering: a second click (or Enter) does nothing here, as the server's
+  // one-time send token would refuse it anyway. The buttons are disabled only after this
+  // event, once the browser has read the clicked one's name and value into the form data.
+  form.addEventListener("submit", (event) => {
+    if (form.dataset.sending) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.sending = "yes";
+    if (event.submitter) event.submitter.setAttribute("aria-busy", "true");
+    const buttons = form.querySelectorAll("button[type=submit]");
+    setTimeout(() => buttons.forEach((b) => { b.disabled = true; }), 0);
+  });
+  // Back to this page from the browser's cache: its buttons work again (sending the same
+  // rendering twice is still refused by the server, which says it was already sent).
+  addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    delete form.dataset.sending;
+    form.querySelectorAll("button[type=submit]").forEach((b) => {
+      b.disabled = false;
+      b.removeAttribute("aria-busy");
+    });
+  });
+
   // "Save as monitor": its errors stay in view until fixed. The page re-rendered after a
   // failed save has the section open and carries intent=monitor (so the live preview keeps
   // judging the monitor's fields); its first invalid field gets the focus. Closing the
