@@ -25,6 +25,7 @@ from monitoring.models import (
     BrandKind,
     Citation,
     Membership,
+    Monitor,
     Prompt,
     Tag,
     Task,
@@ -105,6 +106,31 @@ def make_prompt(
     if tag_objects:
         prompt.tags.add(*tag_objects)
     return prompt
+
+
+# --- Monitors ----------------------------------------------------------------------------
+
+
+def make_monitor(
+    *,
+    workspace: Workspace | None = None,
+    name: str | None = None,
+    prompts: Iterable[Prompt] | None = None,
+    request_settings: dict | None = None,
+    **fields,
+) -> Monitor:
+    """A monitor asking ``prompts`` (one new prompt if not given; none for a tag scope)."""
+    workspace = workspace or make_workspace()
+    monitor = Monitor.objects.create(
+        workspace=workspace,
+        name=name or f"Monitor {next(_serial)}",
+        request_settings={"model_name": MODEL} if request_settings is None else request_settings,
+        **fields,
+    )
+    if prompts is None and not monitor.tag_id:
+        prompts = [make_prompt(workspace=workspace)]
+    monitor.prompts.set(prompts or [])
+    return monitor
 
 
 # --- Tasks and answers -------------------------------------------------------------------

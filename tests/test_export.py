@@ -114,7 +114,7 @@ def test_it_neutralises_formulas_from_third_parties(viewer_client, workspace):
 
     make_answer(
         workspace=workspace,
-        text="=HYPERLINK(\"http://evil.example\",\"click\")",
+        text='=HYPERLINK("http://evil.example","click")',
         citations=[
             {"url": "https://x.example/a", "title": "=cmd|' /C calc'!A0"},
             {"url": "https://x.example/b", "title": "+1+2"},
@@ -134,7 +134,7 @@ def test_it_neutralises_formulas_from_third_parties(viewer_client, workspace):
         "A plain title - with a dash",
     ]
     texts = [r[10] for r in _csv(viewer_client, workspace, "answers")[1:]]
-    assert texts == ["'=HYPERLINK(\"http://evil.example\",\"click\")"]
+    assert texts == ['\'=HYPERLINK("http://evil.example","click")']
 
 
 def test_numbers_stay_numbers(viewer_client, workspace, data):

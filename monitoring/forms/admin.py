@@ -14,8 +14,8 @@ from django.forms.models import BaseInlineFormSet
 from monitoring.aisa import contract
 from monitoring.forms import brands as brand_rules
 from monitoring.forms.builder import MAX_SAMPLES, SETTINGS_FIELDS
-from monitoring.forms.monitors import schedule_error
 from monitoring.forms.prompts import check_prompt, prompt_text
+from monitoring.forms.schedules import schedule_error
 from monitoring.models import Brand, BrandAlias, BrandDomain, Monitor, Prompt
 from monitoring.selectors.catalog import model_catalog
 

@@ -1,10 +1,16 @@
-"""The workspace settings page's forms: its name, and its monthly budget (owners only)."""
+"""The workspace pages' forms: its name, its monthly budget (owners only), a member's role
+and an invitation."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import UserCreationForm
+
+from monitoring.models import Role
 
 #: The column's limits (``Workspace.monthly_budget_usd``: 10 digits, 2 of them decimals).
 BUDGET_MAX_DIGITS, BUDGET_DECIMALS = 10, 2
@@ -14,6 +20,36 @@ BUDGET_MAX = Decimal(10 ** (BUDGET_MAX_DIGITS - BUDGET_DECIMALS)) - CENT
 
 class WorkspaceForm(forms.Form):
     name = forms.CharField(max_length=120, strip=True)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+#: How long an invitation's link may work, in days: the choices of the invitation form.
+INVITATION_DAYS = [(1, "1 day"), (7, "7 days"), (30, "30 days")]
+
+
+class InvitationForm(forms.Form):
+    # The least the invitee may do first.
+    role = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in (Role.VIEWER, Role.EDITOR, Role.OWNER)],
+        initial=Role.VIEWER,
+    )
+    note = forms.CharField(
+        max_length=200,
+        required=False,
+        strip=True,
+        label="Who is it for? (optional)",
+        help_text="A name or an email address, so you recognise the invitation in the list. "
+        "Only owners see it, and nothing is sent to it.",
+    )
+    valid_for_days = forms.TypedChoiceField(
+        choices=INVITATION_DAYS, coerce=int, initial=7, label="The link works for"
+    )
+
+    def clean_valid_for_days(self) -> timedelta:
+        return timedelta(days=self.cleaned_data["valid_for_days"])
 
 
 class DollarField(forms.DecimalField):
@@ -51,3 +87,13 @@ class BudgetForm(forms.Form):
         # "-0" and "1e2" are numbers too; store plain cents (0.00, 100.00).
         cents = amount.quantize(CENT)
         return cents.copy_abs() if cents == 0 else cents
+
+
+class SignUpForm(UserCreationForm):
+    """Django's sign-up form, its password rules said in a sentence rather than a list."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        rules = password_validation.password_validators_help_texts()
+        self.fields["password1"].help_text = " ".join(rules)
+        self.fields["username"].help_text = "Letters, digits and @ . + - _ only; at most 150."

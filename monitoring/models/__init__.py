@@ -14,7 +14,14 @@ from monitoring.models.tasks import (
     TaskEvent,
     TaskStatus,
 )
-from monitoring.models.workspaces import Heartbeat, Membership, Role, Workspace
+from monitoring.models.workspaces import (
+    Heartbeat,
+    Invitation,
+    InvitationStatus,
+    Membership,
+    Role,
+    Workspace,
+)
 
 __all__ = [
     "FINAL_STATUSES",
@@ -29,6 +36,8 @@ __all__ = [
     "BrandDomain",
     "BrandKind",
     "Heartbeat",
+    "Invitation",
+    "InvitationStatus",
     "LlmModel",
     "Membership",
     "Mention",

@@ -3,6 +3,8 @@
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from monitoring.analysis.links import is_web_url
+
 
 class Answer(models.Model):
     task = models.OneToOneField("Task", on_delete=models.CASCADE, related_name="answer")
@@ -93,8 +95,8 @@ class Citation(models.Model):
 
     @property
     def is_web(self) -> bool:
-        """Only web links become links: a "javascript:" URL from the API stays text."""
-        return self.url.lower().startswith(("http://", "https://"))
+        """Whether the URL may become a link (``analysis.links.is_web_url``, the one rule)."""
+        return is_web_url(self.url)
 
 
 class Mention(models.Model):

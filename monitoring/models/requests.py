@@ -56,12 +56,24 @@ class Schedule(models.TextChoices):
 
 
 class Monitor(models.Model):
-    """Prompts × request settings × schedule × samples per run."""
+    """Prompts × request settings × schedule × samples per run.
+
+    Its scope is a tag, when it has one: each run asks the tag's active prompts of that
+    moment, so prompts tagged later are included. Without a tag it asks its own prompts.
+    """
 
     workspace = models.ForeignKey("Workspace", on_delete=models.CASCADE, related_name="monitors")
     name = models.CharField(max_length=120)
     prompts: models.ManyToManyField = models.ManyToManyField(
         "Prompt", related_name="monitors", blank=True
+    )
+    tag = models.ForeignKey(
+        "Tag",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="monitors",
+        help_text="Runs ask this tag's active prompts as they are at each run.",
     )
     #: Request fields shared by every task (model, sampling, web search...), contract names.
     request_settings = models.JSONField(default=dict)
@@ -69,6 +81,9 @@ class Monitor(models.Model):
     schedule = models.CharField(max_length=10, choices=Schedule.choices, default=Schedule.MANUAL)
     cron = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
+    #: Slots before this are never run: set when the monitor is resumed or rescheduled, so
+    #: neither runs a slot that passed meanwhile. None: from its creation.
+    starts_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -85,6 +100,11 @@ class Monitor(models.Model):
         """When the monitor runs, as cron (UTC); None for a manual monitor."""
         return schedule_cron(self.schedule, self.cron)
 
+    @property
+    def runs_from(self):
+        """The first moment a scheduled slot may run (no backlog before it)."""
+        return self.starts_at or self.created_at
+
 
 #: Daily and weekly monitors run at 06:00 UTC (weekly on Mondays).
 SCHEDULE_CRON: dict[str, str] = {Schedule.DAILY: "0 6 * * *", Schedule.WEEKLY: "0 6 * * 1"}
@@ -96,19 +116,44 @@ def schedule_cron(schedule: str, cron: str = "") -> str | None:
     return SCHEDULE_CRON.get(schedule)
 
 
-class MonitorRun(models.Model):
-    """One scheduled slot of a monitor; the unique slot makes a run happen once, whoever runs it."""
+class RunTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Scheduled"
+    MANUAL = "manual", "Run now"
 
-    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="runs")
+
+class MonitorRun(models.Model):
+    """One run of a monitor, with the settings it ran with (editing the monitor later changes
+    neither them nor its tasks' bodies).
+
+    The unique slot makes a run happen once, whoever runs it: a scheduled slot, or for "Run
+    now" the minute it was asked. Kept when its monitor is deleted (``monitor`` is then null).
+    """
+
+    monitor = models.ForeignKey(
+        Monitor, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
     slot = models.DateTimeField()
+    trigger = models.CharField(
+        max_length=10, choices=RunTrigger.choices, default=RunTrigger.SCHEDULE
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     task_count = models.PositiveIntegerField(default=0)
+    #: What the run asked: the monitor's settings, samples and scope at that moment. Empty
+    #: settings: a run made before runs recorded them.
+    request_settings = models.JSONField(default=dict, blank=True)
+    samples_per_run = models.PositiveSmallIntegerField(default=1)
+    prompt_count = models.PositiveIntegerField(default=0)
+    #: The tag whose prompts it asked, as named then ("" for the monitor's own prompts).
+    tag_name = models.CharField(max_length=50, blank=True)
 
     class Meta:
-        ordering = ["-slot"]
+        ordering = ["-slot", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["monitor", "slot"], name="unique_monitor_slot"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.monitor} at {self.slot:%Y-%m-%d %H:%M}"
+        return f"{self.monitor or 'Deleted monitor'} at {self.slot:%Y-%m-%d %H:%M}"

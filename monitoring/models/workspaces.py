@@ -4,7 +4,11 @@ Later issues add brands, prompts, monitors, tasks, answers; every one of them ha
 workspace, which is the unit of access control.
 """
 
+import hashlib
+import secrets
+
 from django.conf import settings
+from django.core import signing
 from django.db import models
 from django.utils.text import slugify
 
@@ -70,6 +74,102 @@ class Membership(models.Model):
     @property
     def is_owner(self) -> bool:
         return self.role == Role.OWNER
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Used"
+    REVOKED = "revoked", "Withdrawn"
+    EXPIRED = "expired", "Expired"
+
+
+class Invitation(models.Model):
+    """A link that lets one person join a workspace in a role, once, before it expires.
+
+    The link carries the row's id and a random secret, signed with the site's key; the row
+    keeps only a hash of the secret. A link therefore needs both the key and the secret:
+    a copy of the database (or the admin) cannot rebuild one, and nobody can show it again
+    after it was handed to its owner. It is used up by one conditional UPDATE (see
+    ``services.invitations``), so two people cannot both join with it.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    #: Who it is meant for (an email address, a name), so its owners recognise it; shown to
+    #: the workspace's owners only, never on the link's page.
+    note = models.CharField(max_length=200, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations_sent",
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations_accepted",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(accepted_at__isnull=True) | models.Q(revoked_at__isnull=True),
+                name="invitation_used_or_revoked_not_both",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="invitation_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} invitation to {self.workspace}"
+
+    def status_at(self, now) -> InvitationStatus:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if self.expires_at <= now:
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+
+_INVITATION_SALT = "monitoring.invitation"
+
+
+def invitation_secret_new() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def invitation_secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def invitation_token_make(*, invitation_id: int, secret: str) -> str:
+    """The token of an invitation's link: its id and secret, signed with the site's key."""
+    return signing.Signer(salt=_INVITATION_SALT).sign(f"{invitation_id}.{secret}")
+
+
+def invitation_token_read(token: str) -> tuple[int, str] | None:
+    """The (id, secret) a token carries, or None when it is not one of ours."""
+    try:
+        value = signing.Signer(salt=_INVITATION_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    invitation_id, _, secret = value.partition(".")
+    if not (invitation_id.isdigit() and len(invitation_id) <= 18 and secret):
+        return None
+    return int(invitation_id), secret
 
 
 class Heartbeat(models.Model):

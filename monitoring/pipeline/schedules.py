@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from croniter import croniter
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from monitoring.models import Monitor, MonitorRun, Schedule
-from monitoring.services.tasks import task_batch_create
+from monitoring.models import Monitor, Schedule
+from monitoring.services.monitors import monitor_run_create
 
 
 def monitor_slot(monitor: Monitor, now: datetime) -> datetime | None:
@@ -25,29 +24,18 @@ def monitors_run_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     created = 0
     monitors = Monitor.objects.filter(is_active=True).exclude(schedule=Schedule.MANUAL)
-    for monitor in monitors.select_related("workspace"):
+    for monitor in monitors.select_related("workspace", "tag"):
         slot = monitor_slot(monitor, now)
-        if slot is None or slot < monitor.created_at:
-            continue  # a new monitor starts with its next slot, not a backlog
+        if slot is None or slot < monitor.runs_from:
+            continue  # a new, resumed or rescheduled monitor starts with its next slot
         created += monitor_run(monitor=monitor, slot=slot)
     return created
 
 
 def monitor_run(*, monitor: Monitor, slot: datetime) -> int:
-    """Run one slot; the unique (monitor, slot) row makes a second scheduler a no-op."""
-    try:
-        with transaction.atomic():
-            run = MonitorRun.objects.create(monitor=monitor, slot=slot)
-            prompts = list(monitor.prompts.filter(is_active=True).order_by("id"))
-            tasks = task_batch_create(
-                workspace=monitor.workspace,
-                prompts=prompts,
-                request_settings=monitor.request_settings,
-                samples=monitor.samples_per_run,
-                monitor=monitor,
-            )
-            run.task_count = len(tasks)
-            run.save(update_fields=["task_count"])
-    except IntegrityError:
-        return 0
-    return len(tasks)
+    """Run one slot; the unique (monitor, slot) run makes a second scheduler a no-op.
+
+    "Run now" (``services.monitors.monitor_run_now``) takes the same path with its minute.
+    """
+    run = monitor_run_create(monitor=monitor, slot=slot)
+    return run.task_count if run else 0

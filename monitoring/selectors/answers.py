@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from monitoring.analysis.markdown import Span, answer_excerpt, answer_html, normal_spans
+from monitoring.analysis.search import search_terms
 from monitoring.models import Answer, Citation, Mention, Workspace
 from monitoring.selectors.dashboard import answer_drill_scope
 from monitoring.selectors.filters import Filters
@@ -15,7 +16,11 @@ PAGE_SIZE = 25
 
 
 def answer_page(*, workspace: Workspace, filters: Filters, page: str | None) -> Page:
-    """One page of the answers behind a number; a constant number of queries per page."""
+    """One page of the answers behind a number; a constant number of queries per page.
+
+    Each answer gets ``excerpt``: the start of its text as plain text, or, with a search,
+    the text around the first word searched for.
+    """
     answers = (
         answer_drill_scope(workspace=workspace, filters=filters)
         .select_related("prompt", "prompt_version", "task")
@@ -25,7 +30,11 @@ def answer_page(*, workspace: Workspace, filters: Filters, page: str | None) -> 
         .defer("raw")
         .order_by("-answered_at", "-id")
     )
-    return Paginator(answers, PAGE_SIZE).get_page(page)
+    listed = Paginator(answers, PAGE_SIZE).get_page(page)
+    terms = search_terms(filters.q)
+    for answer in listed.object_list:
+        answer.excerpt = answer_excerpt(answer.text, near=terms)
+    return listed
 
 
 def answer_detail_queryset():
@@ -38,37 +47,12 @@ def answer_detail_queryset():
     )
 
 
-def highlight_spans(mentions) -> list[tuple[int, int, int]]:
-    """``(start, end, brand_id)`` from the mentions' spans, sorted, overlaps dropped.
-
-    Matching never produces overlapping spans, but an alias edit between analyses could;
-    the earlier (then longer) span wins so the markup always nests correctly.
-    """
-    spans = sorted(
-        ((int(s[0]), int(s[1]), m.brand_id) for m in mentions for s in m.spans),
-        key=lambda s: (s[0], -s[1]),
-    )
-    kept: list[tuple[int, int, int]] = []
-    for start, end, brand_id in spans:
-        if start < end and (not kept or start >= kept[-1][1]):
-            kept.append((start, end, brand_id))
-    return kept
+def highlight_spans(mentions) -> list[Span]:
+    """``(start, end, brand_id)`` from the mentions' spans, sorted, overlaps dropped."""
+    return normal_spans((int(s[0]), int(s[1]), m.brand_id) for m in mentions for s in m.spans)
 
 
-def answer_text_highlighted(text: str, mentions, names: dict[int, str] | None = None) -> SafeString:
-    """The answer text, every segment escaped, each brand span wrapped in ``<mark>``."""
-    names = names or {}
-    parts, cursor = [], 0
-    for start, end, brand_id in highlight_spans(mentions):
-        if end > len(text):
-            continue  # spans of an older text: skip rather than mark the wrong words
-        parts.append(escape(text[cursor:start]))
-        title = escape(names.get(brand_id, ""))
-        parts.append(
-            f'<mark class="brand-{brand_id}" data-brand="{brand_id}" title="{title}">'
-            f"{escape(text[start:end])}</mark>"
-        )
-        cursor = end
-    parts.append(escape(text[cursor:]))
-    # Every piece of the answer text is escaped above; only our own <mark> tags are raw.
-    return mark_safe("".join(parts))  # noqa: S308
+def answer_text_highlighted(text: str, mentions) -> SafeString:
+    """The answer's Markdown as HTML, each brand span wrapped in ``<mark>``."""
+    # answer_html's output has been through nh3's allowlist: safe to put in the page as is.
+    return mark_safe(answer_html(text, highlight_spans(mentions)))  # noqa: S308

@@ -94,12 +94,23 @@ def _true(value) -> bool:
 
 
 def send_estimate_get(
-    *, workspace: Workspace, bodies: Sequence[dict], now: datetime | None = None
+    *,
+    workspace: Workspace,
+    bodies: Sequence[dict],
+    now: datetime | None = None,
+    allowance: budget.Allowance | None = None,
+    history: dict | None = None,
 ) -> SendEstimate:
-    """The three costs of sending these task bodies now, and what the budgets leave."""
+    """The three costs of sending these task bodies now, and what the budgets leave.
+
+    A page estimating many sends (the monitors page) reads the ``allowance`` and the
+    ``history`` once and passes them to each call.
+    """
     now = now or timezone.now()
-    allowance = budget.allowance_get(now=now, workspace_ids=[workspace.pk])
-    history = history_costs_get(workspace=workspace, now=now)
+    if allowance is None:
+        allowance = budget.allowance_get(now=now, workspace_ids=[workspace.pk])
+    if history is None:
+        history = history_costs_get(workspace=workspace, now=now)
     expected = worst = Decimal(0)
     history_n = 0
     for body in bodies:
@@ -140,11 +151,20 @@ def runs_per_month(*, schedule: str, cron: str = "", now: datetime | None = None
 
 
 def monitor_projection_get(
-    *, workspace: Workspace, bodies: Sequence[dict], schedule: str, cron: str = ""
+    *,
+    workspace: Workspace,
+    bodies: Sequence[dict],
+    schedule: str,
+    cron: str = "",
+    now: datetime | None = None,
+    allowance: budget.Allowance | None = None,
+    history: dict | None = None,
 ) -> dict:
     """What a monitor sending these bodies each run would cost over the next 30 days."""
-    per_run = send_estimate_get(workspace=workspace, bodies=bodies)
-    runs = runs_per_month(schedule=schedule, cron=cron)
+    per_run = send_estimate_get(
+        workspace=workspace, bodies=bodies, now=now, allowance=allowance, history=history
+    )
+    runs = runs_per_month(schedule=schedule, cron=cron, now=now)
     return {
         "runs": runs,
         "per_run": per_run,

@@ -33,6 +33,8 @@ class Filters:
     brand: int | None = None
     mentioned: bool | None = None
     domain: str = ""
+    #: Words the answer's text must contain (``analysis.search.search_terms``).
+    q: str = ""
 
     @property
     def days(self) -> int:

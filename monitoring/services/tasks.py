@@ -1,4 +1,4 @@
-"""Creating tasks and monitors from the request builder.
+"""Creating tasks: the request builder's sends and monitors' runs (``services.monitors``).
 
 Tasks start as ``queued``; the posting job (the pipeline) takes them from there. Every
 task gets a unique tag generated here, and a first history row.
@@ -21,7 +21,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from monitoring.models import Monitor, Prompt, Task, TaskStatus, Workspace
+from monitoring.models import Monitor, MonitorRun, Prompt, Task, TaskStatus, Workspace
 from monitoring.services.history import tasks_record_created
 from monitoring.services.jobs import post_enqueue
 from monitoring.services.prompts import prompt_versions_ensure
@@ -60,6 +60,7 @@ def _tasks_insert(
     samples: int,
     monitor: Monitor | None,
     tag_for: Callable[[Prompt, int], str],
+    monitor_run: MonitorRun | None = None,
 ) -> list[Task]:
     tasks = []
     with transaction.atomic():
@@ -73,6 +74,7 @@ def _tasks_insert(
                         prompt=prompt,
                         prompt_version=versions[prompt.pk],
                         monitor=monitor,
+                        monitor_run=monitor_run,
                         tag=tag,
                         sample=sample,
                         request_body=prompt.task_body(
@@ -98,6 +100,7 @@ def task_batch_create(
     request_settings: dict,
     samples: int = 1,
     monitor: Monitor | None = None,
+    monitor_run: MonitorRun | None = None,
 ) -> list[Task]:
     """Queue ``samples`` tasks per prompt, each with its exact request body and history row.
 
@@ -110,6 +113,7 @@ def task_batch_create(
         request_settings=request_settings,
         samples=samples,
         monitor=monitor,
+        monitor_run=monitor_run,
         tag_for=lambda prompt, sample: tag_generate(),
     )
 
@@ -176,28 +180,3 @@ def task_batch_send(
             raise
         return TaskSend(tasks=sent, created=False)
     return TaskSend(tasks=tasks, created=True)
-
-
-def monitor_create(
-    *,
-    workspace: Workspace,
-    name: str,
-    prompts: list[Prompt],
-    request_settings: dict,
-    samples: int,
-    schedule: str,
-    cron: str = "",
-    user=None,
-) -> Monitor:
-    with transaction.atomic():
-        monitor = Monitor.objects.create(
-            workspace=workspace,
-            name=name,
-            request_settings=request_settings,
-            samples_per_run=samples,
-            schedule=schedule,
-            cron=cron,
-            created_by=user,
-        )
-        monitor.prompts.set(prompts)
-    return monitor

@@ -67,7 +67,7 @@ def answer_detail(request, workspace_id: int, answer_id: int):
         "answer": answer,
         "mentions": mentions,
         "citations": list(answer.citations.all()),
-        "text": answer_text_highlighted(answer.text, mentions, {b.pk: b.name for b in brands}),
+        "text": answer_text_highlighted(answer.text, mentions),
         "task_url": _task_url(request, answer),
         "back": request.GET.urlencode(),
     }

@@ -12,8 +12,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from monitoring.access import workspace_access
 from monitoring.forms.builder import RequestBuilderForm
+from monitoring.forms.monitors import monitor_fields
 from monitoring.selectors import catalog, estimates
 from monitoring.services import catalog as catalog_services
+from monitoring.services import monitors as monitor_services
 from monitoring.services import tasks as task_services
 from monitoring.services.webhooks import webhook_fields, webhook_token
 
@@ -149,22 +151,16 @@ def _already_sent(sent, workspace_id: int):
 
 def _save_monitor(request, form, membership):
     """The form judged the monitor's name and schedule too (``form.saving_monitor``)."""
-    name = form.cleaned_data["monitor_name"]
-    schedule = form.cleaned_data.get("schedule") or "manual"
-    cron = form.cleaned_data.get("cron", "")
-    monitor = task_services.monitor_create(
-        workspace=membership.workspace,
-        name=name,
-        prompts=form.selected_prompts,
-        request_settings=form.request_settings(),
-        samples=form.cleaned_data["samples"],
-        schedule=schedule,
-        cron=cron,
-        user=request.user,
+    fields = monitor_fields(form)
+    monitor = monitor_services.monitor_create(
+        workspace=membership.workspace, user=request.user, **fields
     )
     schedule_label = monitor.get_schedule_display()
     projection = estimates.monitor_projection_get(
-        workspace=membership.workspace, bodies=form.bodies(), schedule=schedule, cron=cron
+        workspace=membership.workspace,
+        bodies=form.bodies(),
+        schedule=fields["schedule"],
+        cron=fields["cron"],
     )
     messages.success(
         request,
@@ -172,7 +168,7 @@ def _save_monitor(request, form, membership):
         f"the next 30 days, about ${projection['expected']:.2f} expected, at most "
         f"${projection['worst']:.2f}.",
     )
-    return redirect("builder", workspace_id=membership.workspace_id)
+    return redirect("monitor_detail", workspace_id=membership.workspace_id, monitor_id=monitor.pk)
 
 
 @require_POST

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from monitoring.analysis.search import search_terms
 from monitoring.models import Answer, Citation, Mention, Task, Workspace
 from monitoring.selectors.filters import Filters
 from monitoring.selectors.periods import created_between, day_start
@@ -64,7 +65,8 @@ def citation_scope(
 
 
 def answer_drill_scope(*, workspace: Workspace, filters: Filters) -> QuerySet:
-    """The answers behind one number: the filters plus brand / mentioned / cited domain."""
+    """The answers behind one number: the filters plus brand / mentioned / cited domain /
+    words searched for."""
     answers = answer_scope(workspace=workspace, filters=filters)
     if filters.brand:
         mentioned = Exists(Mention.objects.filter(answer=OuterRef("pk"), brand_id=filters.brand))
@@ -76,6 +78,14 @@ def answer_drill_scope(*, workspace: Workspace, filters: Filters) -> QuerySet:
         answers = answers.filter(
             Exists(Citation.objects.filter(answer=OuterRef("pk"), domain=filters.domain))
         )
+    # A case-insensitive substring per word, on SQLite and PostgreSQL alike, rather than
+    # PostgreSQL's full-text search: without a stored, indexed tsvector (a migration) both
+    # read every answer the other filters keep, and to_tsvector per row costs more than a
+    # LIKE; a substring also finds part of a name ("Hub" finds "HubSpot"), which stemming
+    # would not. The period and workspace, from the index, bound the rows scanned. (SQLite
+    # folds the case of ASCII letters only; PostgreSQL compares UPPER() of both.)
+    for term in search_terms(filters.q):
+        answers = answers.filter(text__icontains=term)
     return answers
 
 

@@ -30,9 +30,10 @@ from monitoring.models import (
     TaskStatus,
     Workspace,
 )
+from monitoring.models.requests import RunTrigger
 from monitoring.pipeline.collecting import tasks_collect
 from monitoring.pipeline.posting import tasks_post
-from monitoring.services.tasks import task_batch_create
+from monitoring.services.monitors import monitor_run_create
 from sandbox.answers import load_market
 from sandbox.server import SandboxServer
 
@@ -116,25 +117,17 @@ class Command(BaseCommand):
             self._brands(workspace, market, OWN_BRANDS[workspace.name])
             prompts = self._prompts(workspace, n_prompts)
             monitors = [
-                (self._monitor(workspace, name, body, prompts, own_samples or samples), body)
+                self._monitor(workspace, name, body, prompts, own_samples or samples)
                 for name, body, own_samples in MONITORS
             ]
             for week in range(weeks, 0, -1):
                 sandbox.seed = f"{workspace.pk}-{week}"  # varied answers week to week
                 ids = []
-                for monitor, body in monitors:
-                    tasks = task_batch_create(
-                        workspace=workspace,
-                        prompts=prompts,
-                        request_settings=body,
-                        samples=monitor.samples_per_run,
-                        monitor=monitor,
-                    )
-                    ids += list(
-                        Task.objects.filter(tag__in=[t.tag for t in tasks]).values_list(
-                            "id", flat=True
-                        )
-                    )
+                slot = timezone.now().replace(second=0, microsecond=0) - timedelta(weeks=week)
+                for monitor in monitors:
+                    # A run of the week, as "Run now" makes one: the monitors page shows it.
+                    run = monitor_run_create(monitor=monitor, slot=slot, trigger=RunTrigger.MANUAL)
+                    ids += list(run.tasks.values_list("id", flat=True)) if run else []
                 self._run(client, sandbox, ids)
                 self._shift(ids, week)
             return Answer.objects.filter(workspace=workspace).count()
