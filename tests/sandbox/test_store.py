@@ -54,7 +54,7 @@ def test_the_store_never_scans_every_task():
     done = [make(store, tag=f"d{i}", pingback_url="http://127.0.0.1:9/") for i in range(5)]
     assert store.ready("claude", 1000) == done
     assert store.take_due_webhooks() == done
-    start = done[0].posted_at.replace(microsecond=0)
+    start = waiting[0].posted_at.replace(microsecond=0)  # the first posted, to the second
     assert len(store.posted_between(start, start + timedelta(hours=1))) == 55
     assert store.received()["pending"] == 50
     assert store.pending == 50
