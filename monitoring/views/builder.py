@@ -20,6 +20,8 @@ from monitoring.services import tasks as task_services
 from monitoring.services.webhooks import webhook_fields, webhook_token
 
 PREVIEW_LIMIT = 3  # bodies shown in full; the rest are counted
+#: Only writers see the "Save as monitor" section, so only they have these error slots.
+MONITOR_FIELDS = ("monitor_name", "schedule", "cron")
 EXPIRED_FORM = (
     "This page was loaded without a send token, so a repeated submit could not be told "
     "apart from a new send. Check the request and press Send now again."
@@ -96,7 +98,17 @@ def builder_preview(request, workspace_id: int):
     form.is_valid()
     context = _context(form, membership)
     context["chain_action"] = chain_action
+    context["untouched"] = request.POST.get("untouched") == "1"
+    context["error_fields"] = _error_fields(form, membership)
     return render(request, "monitoring/builder/_feedback.html", context)
+
+
+def _error_fields(form, membership) -> list:
+    """The fields whose error slots the page has (an out-of-band swap needs its target)."""
+    fields = form.visible_fields()
+    if membership.can_write:
+        return fields
+    return [f for f in fields if f.name not in MONITOR_FIELDS]
 
 
 def _send(request, form, membership):

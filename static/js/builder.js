@@ -35,9 +35,47 @@
     });
   }
 
+  // Live validation fills each field's error slot out of band, never swapping the input
+  // being typed in: the input's aria-invalid follows its slot (aria-describedby names it).
+  function markInvalid() {
+    form.querySelectorAll(".field-error[data-error-for]").forEach((slot) => {
+      const field = $(slot.dataset.errorFor);
+      if (!field || !field.setAttribute) return;  // radios (a RadioNodeList) have no one input
+      if (slot.textContent.trim()) field.setAttribute("aria-invalid", "true");
+      else field.removeAttribute("aria-invalid");
+    });
+  }
+
+  // "Add a turn" and "Remove" replace the chain editor, and with it the focused button: focus
+  // goes to the new turn's first field, or after a removal to the turn that took its place
+  // (or "Add a turn" when none did), instead of dropping to the page body.
+  let chainFocus = null;
+  form.addEventListener("click", (event) => {
+    const button = event.target.closest("#chain-editor button");
+    if (!button) return;
+    const turns = Array.from(form.querySelectorAll("[data-testid=chain-turn]"));
+    const index = turns.indexOf(button.closest("[data-testid=chain-turn]"));
+    chainFocus = index < 0 ? { add: true } : { index };
+  });
+  function focusChain(event) {
+    // Only the chain button's own response: a live check in flight settles too.
+    const config = event.detail && event.detail.requestConfig;
+    const source = config && config.elt;
+    if (!chainFocus || !source || !source.matches("[data-testid=add-turn], [name=chain_action]")) return;
+    const turns = form.querySelectorAll("[data-testid=chain-turn]");
+    const turn = chainFocus.add ? turns[turns.length - 1] : turns[chainFocus.index] || turns[turns.length - 1];
+    chainFocus = null;
+    const target = turn ? turn.querySelector("select, input") : form.querySelector("[data-testid=add-turn]");
+    if (target) target.focus();
+  }
+
   form.addEventListener("change", update);
   form.addEventListener("input", update);
-  document.body.addEventListener("htmx:afterSettle", update);
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    update();
+    markInvalid();
+    focusChain(event);
+  });
   update();
 
   // One submit per rendering: a second click (or Enter) does nothing here, as the server's
@@ -84,7 +122,7 @@
   });
   if (monitor.open) {
     const error = Array.from(monitor.querySelectorAll(".field-error")).find((e) => e.textContent.trim());
-    const field = error && error.closest("label").querySelector("input, select, textarea");
-    if (field) field.focus();
+    const field = error && $(error.dataset.errorFor);
+    if (field && field.focus) field.focus();
   }
 })();
