@@ -14,34 +14,19 @@ import argparse
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench_dashboard import DB_PATH, report, seed  # sets up Django first
-from django.contrib.auth import get_user_model
+from bench_dashboard import DB_PATH, report, seed, time_page  # sets up Django first
 from django.core.management import call_command
-from django.test import Client
 from django.test.utils import setup_test_environment
 
 from monitoring.analysis.markdown import MAX_MARKDOWN_CHARS, answer_html
-from monitoring.models import Answer, Membership
+from monitoring.models import Answer
 
 LINE = "1. **HubSpot** is a solid choice, see [HubSpot](https://hubspot.com).\n"
 TYPICAL = "## Best CRMs\n\n" + LINE * 12
 
 
 def time_list(workspace_id: int, repeat: int, params: dict) -> list[float]:
-    user, _ = get_user_model().objects.get_or_create(username="bench")
-    Membership.objects.get_or_create(
-        workspace_id=workspace_id, user=user, defaults={"role": "viewer"}
-    )
-    client = Client()
-    client.force_login(user)
-    url = f"/w/{workspace_id}/answers/"
-    client.get(url, params)  # warm-up
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        assert client.get(url, params).status_code == 200
-        timings.append(time.perf_counter() - started)
-    return timings
+    return time_page(workspace_id, "answers/", repeat, params)
 
 
 def time_render(text: str, repeat: int) -> list[float]:

@@ -150,7 +150,8 @@ def seed(prompts: int, days: int, samples: int) -> int:
     return workspace.pk
 
 
-def time_dashboard(workspace_id: int, repeat: int, params: dict) -> list[float]:
+def time_page(workspace_id: int, page: str, repeat: int, params: dict) -> list[float]:
+    """Server time of a workspace page (``page`` after ``/w/<id>/``) as a viewer sees it."""
     from django.contrib.auth import get_user_model
 
     user, _ = get_user_model().objects.get_or_create(username="bench")
@@ -159,7 +160,7 @@ def time_dashboard(workspace_id: int, repeat: int, params: dict) -> list[float]:
     )
     client = Client()
     client.force_login(user)
-    url = f"/w/{workspace_id}/"
+    url = f"/w/{workspace_id}/{page}"
     client.get(url, params)  # warm-up
     timings = []
     for _ in range(repeat):
@@ -168,6 +169,10 @@ def time_dashboard(workspace_id: int, repeat: int, params: dict) -> list[float]:
         timings.append(time.perf_counter() - started)
         assert response.status_code == 200
     return timings
+
+
+def time_dashboard(workspace_id: int, repeat: int, params: dict) -> list[float]:
+    return time_page(workspace_id, "", repeat, params)
 
 
 def report(label: str, timings: list[float]) -> None:

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 #: The size caps of a postback body, read and decompressed as a stream so a gzip bomb stops
 #: at the cap. A real envelope is tens of KB: 4,096 output tokens of non-Latin text, each
-#: character written as a 6-byte \uXXXX escape, plus reasoning and citations stays under
+#: character a 6-byte JSON escape such as \u65e5, plus reasoning and citations, stays under
 #: 150 KB. 2 MiB leaves more than ten times that, and bounds what one call can make us hold.
 MAX_COMPRESSED_BYTES = 2 * 1024 * 1024
 MAX_JSON_BYTES = 2 * 1024 * 1024
