@@ -10,6 +10,7 @@ from monitoring.views import (
     invitations,
     jobs,
     monitors,
+    onboarding,
     prompts,
     tasks,
     webhooks,
@@ -25,6 +26,18 @@ urlpatterns = [
     path("hooks/postback/<str:token>/", webhooks.postback, name="webhook_postback"),
     path("w/<id:workspace_id>/", workspaces.workspace_home, name="workspace_home"),
     path("w/<id:workspace_id>/members/", workspaces.workspace_members, name="workspace_members"),
+    # Setting up a new workspace, step by step
+    path("w/<id:workspace_id>/start/", onboarding.onboarding_start, name="onboarding_start"),
+    path(
+        "w/<id:workspace_id>/start/<slug:step>/",
+        onboarding.onboarding_step,
+        name="onboarding_step",
+    ),
+    path(
+        "w/<id:workspace_id>/start/<slug:step>/skip/",
+        onboarding.onboarding_skip,
+        name="onboarding_skip",
+    ),
     # Workspaces and teams: making a workspace, roles, leaving, invitations
     path("workspaces/new/", workspaces.workspace_create, name="workspace_create"),
     path(

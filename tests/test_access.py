@@ -34,6 +34,10 @@ MATRIX = {
     ),
     "invitation_revoke": ("invitation", [], ["post"], {}),
     "workspace_settings": ("workspace", ["get"], ["post"], {"name": "Renamed"}),
+    # The set-up walk: editors and owners only (viewers see the dashboard's pointer)
+    "onboarding_start": ("workspace", [], ["get"], None),
+    "onboarding_step": ("step", [], ["get", "post"], {"name": "Acme"}),
+    "onboarding_skip": ("step", [], ["post"], {}),
     "workspace_budget": ("workspace", [], ["post"], {"monthly_budget_usd": "50"}),
     # Failed background jobs: a page (listed as a write: only owners see it) and its retry
     "failed_jobs": ("workspace", [], ["get"], None),
@@ -93,6 +97,7 @@ OBJECT_KWARGS = {
         ).pk
     },
     "export": lambda workspace: {"kind": "answers"},
+    "step": lambda workspace: {"step": "brand"},
     "membership": lambda workspace: {
         "membership_id": make_user(workspace=workspace, role="viewer").memberships.get().pk
     },

@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 import monitoring.forms
 from monitoring.models import LlmModel, Monitor, Workspace
 from monitoring.selectors.export import EXPORTS
+from monitoring.selectors.onboarding import STEP_KEYS
 from monitoring.services.invitations import invitation_create
 from monitoring.services.webhooks import webhook_token
 from tests.factories import make_answer, make_brand, make_prompt, make_task, make_user
@@ -285,6 +286,8 @@ def _path_values(name: str, converter: str, parameter: str, site) -> list[str]:
         return [webhook_token(tag=task.tag)]
     if parameter == "kind":
         return sorted(EXPORTS)
+    if parameter == "step":
+        return list(STEP_KEYS)
     raise AssertionError(f"Add real values for <{converter}:{parameter}> of {name} here.")
 
 

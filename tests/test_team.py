@@ -87,9 +87,9 @@ def test_a_user_without_a_workspace_is_offered_to_create_one(client):
     assert reverse("workspace_create") in page
     response = client.post(reverse("workspace_create"), {"name": "  Lonely Labs "})
     workspace = Workspace.objects.get(name="Lonely Labs")
-    assert response.url == reverse("workspace_home", args=[workspace.pk])
+    assert response.url == reverse("onboarding_start", args=[workspace.pk])  # the set-up walk
     assert _membership(response.wsgi_request.user, workspace).role == "owner"
-    assert client.get(reverse("home")).url == response.url
+    assert client.get(reverse("home")).url == reverse("workspace_home", args=[workspace.pk])
 
 
 def test_any_member_can_create_another_workspace_from_the_switcher(viewer_client, workspace):

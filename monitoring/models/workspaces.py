@@ -24,6 +24,8 @@ class Workspace(models.Model):
     members: models.ManyToManyField = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces"
     )
+    #: The set-up steps someone chose to skip (``selectors.onboarding.STEPS`` keys).
+    onboarding_skipped = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]

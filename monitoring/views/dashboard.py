@@ -10,6 +10,7 @@ from django.shortcuts import render
 from monitoring.forms.filters import DashboardFilterForm
 from monitoring.models import Membership
 from monitoring.selectors.dashboard import dashboard_get
+from monitoring.selectors.onboarding import onboarding_get
 
 PALETTE = ["#4f46e5", "#dc2626", "#059669", "#d97706", "#0891b2", "#9333ea", "#db2777", "#65a30d"]
 
@@ -38,6 +39,9 @@ def dashboard_page(request, membership: Membership):
         "charts": {"trend": trend},
         **data,
     }
+    if not data["overview"].answers.n:
+        # An empty dashboard points to the next set-up step (one query, only when empty).
+        context["onboarding"] = onboarding_get(workspace=membership.workspace)
     if request.htmx:
         return render(request, "monitoring/dashboard/_body.html", context)
     return render(request, "monitoring/workspace_home.html", context)

@@ -59,7 +59,7 @@ def workspace_create(request):
             name=form.cleaned_data["name"], owner=request.user
         )
         messages.success(request, f"Created {workspace.name}. You are its owner.")
-        return redirect("workspace_home", workspace_id=workspace.pk)
+        return redirect("onboarding_start", workspace_id=workspace.pk)
     return render(request, "monitoring/workspace_new.html", {"form": form})
 
 

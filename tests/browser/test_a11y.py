@@ -9,6 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from monitoring.models import LlmModel
+from monitoring.selectors.onboarding import STEP_KEYS
 from tests.browser.axe import axe_violations
 from tests.factories import make_monitor
 
@@ -30,6 +31,7 @@ PAGES = [
     "/w/{w}/costs/",
     "/w/{w}/members/",
     "/w/{w}/settings/",
+    *(f"/w/{{w}}/start/{step}/" for step in STEP_KEYS),  # the set-up walk
 ]
 
 

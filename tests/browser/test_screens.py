@@ -5,6 +5,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from monitoring.models import BrandKind, LlmModel, TaskStatus
+from monitoring.selectors.onboarding import STEP_KEYS
 from tests.factories import MODEL, make_answer, make_brand, make_monitor, make_prompt, make_task
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,6 +55,7 @@ def _pages(workspace, filled) -> list[str]:
         f"{w}/members/",
         f"{w}/settings/",
         f"{w}/jobs/failed/",
+        *(f"{w}/start/{step}/" for step in STEP_KEYS),
     ]
 
 
