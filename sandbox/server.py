@@ -72,6 +72,8 @@ def route(method: str, path: str) -> Route:
                 return Route(base, endpoint)
             continue
         for family in LLM_FAMILIES:
+            if not contract.family_offers(family, endpoint):
+                continue  # e.g. Perplexity's task_post: not found, as on the real API
             if endpoint is Endpoint.TASK_GET:
                 head = contract.endpoint_path(endpoint, family=family, task_id="x")[:-1]
                 task_id = rest.removeprefix(head) if rest.startswith(head) else ""

@@ -4,7 +4,14 @@ from monitoring.models.answers import Answer, Citation, Mention
 from monitoring.models.brands import Brand, BrandAlias, BrandDomain, BrandKind
 from monitoring.models.prices import ModelPrice
 from monitoring.models.prompts import Prompt, PromptVersion, Tag
-from monitoring.models.requests import LlmModel, ModelRefresh, Monitor, MonitorRun, Schedule
+from monitoring.models.requests import (
+    ENGINE_CHOICES,
+    LlmModel,
+    ModelRefresh,
+    Monitor,
+    MonitorRun,
+    Schedule,
+)
 from monitoring.models.tasks import (
     FINAL_STATUSES,
     ApiCall,
@@ -12,6 +19,7 @@ from monitoring.models.tasks import (
     RateWindow,
     Task,
     TaskEvent,
+    TaskMode,
     TaskStatus,
 )
 from monitoring.models.workspaces import (
@@ -24,6 +32,7 @@ from monitoring.models.workspaces import (
 )
 
 __all__ = [
+    "ENGINE_CHOICES",
     "FINAL_STATUSES",
     "Answer",
     "ApiCall",
@@ -51,6 +60,7 @@ __all__ = [
     "Tag",
     "Task",
     "TaskEvent",
+    "TaskMode",
     "TaskStatus",
     "Workspace",
 ]

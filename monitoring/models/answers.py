@@ -4,6 +4,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from monitoring.analysis.links import is_web_url
+from monitoring.models.requests import engine_field
 
 
 class Answer(models.Model):
@@ -16,6 +17,8 @@ class Answer(models.Model):
         "PromptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
     )
     text = models.TextField()
+    #: The engine that answered (its task's), so the dashboard compares engines.
+    engine = engine_field()
     model_name = models.CharField(max_length=100)
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)

@@ -3,6 +3,18 @@
 from django.conf import settings
 from django.db import models
 
+from monitoring.aisa import contract
+
+#: The engines (the API's LLM families), as a model field's choices.
+ENGINE_CHOICES = [(key, contract.family_label(key)) for key in contract.LLM_FAMILIES]
+
+
+def engine_field(**options) -> models.CharField:
+    """Which engine (LLM family) asked or is to ask: a task's, an answer's."""
+    return models.CharField(
+        max_length=20, choices=ENGINE_CHOICES, default=contract.DEFAULT_FAMILY, **options
+    )
+
 
 class LlmModel(models.Model):
     """One model of the ``models`` endpoint, cached so the builder never waits on the API."""
@@ -77,6 +89,9 @@ class Monitor(models.Model):
     )
     #: Request fields shared by every task (model, sampling, web search...), contract names.
     request_settings = models.JSONField(default=dict)
+    #: The engines each run asks, each with its model: ``[{"engine": "claude", "model_name":
+    #: "…"}, …]``. Empty: one engine, the default, with the settings' model (``targets``).
+    engines = models.JSONField(default=list, blank=True)
     samples_per_run = models.PositiveSmallIntegerField(default=1)
     schedule = models.CharField(max_length=10, choices=Schedule.choices, default=Schedule.MANUAL)
     cron = models.CharField(max_length=100, blank=True)
@@ -104,6 +119,26 @@ class Monitor(models.Model):
     def runs_from(self):
         """The first moment a scheduled slot may run (no backlog before it)."""
         return self.starts_at or self.created_at
+
+    @property
+    def targets(self) -> list[tuple[str, str]]:
+        """(engine, model name) pairs each run asks, in order."""
+        return engine_targets(self.engines, self.request_settings)
+
+
+def engine_targets(engines, request_settings) -> list[tuple[str, str]]:
+    """The (engine, model) pairs of a monitor's or a run's ``engines`` list, read leniently:
+    malformed items are skipped; none at all means the default engine and the settings' model.
+    """
+    pairs = []
+    for item in engines if isinstance(engines, list) else []:
+        if isinstance(item, dict) and item.get("engine") in contract.LLM_FAMILIES:
+            model = item.get("model_name")
+            pairs.append((item["engine"], model if isinstance(model, str) else ""))
+    if pairs:
+        return pairs
+    settings_model = (request_settings or {}).get("model_name") or ""
+    return [(contract.DEFAULT_FAMILY, settings_model if isinstance(settings_model, str) else "")]
 
 
 #: Daily and weekly monitors run at 06:00 UTC (weekly on Mondays).
@@ -144,6 +179,8 @@ class MonitorRun(models.Model):
     #: What the run asked: the monitor's settings, samples and scope at that moment. Empty
     #: settings: a run made before runs recorded them.
     request_settings = models.JSONField(default=dict, blank=True)
+    #: The engines and models it asked (the monitor's ``engines`` then).
+    engines = models.JSONField(default=list, blank=True)
     samples_per_run = models.PositiveSmallIntegerField(default=1)
     prompt_count = models.PositiveIntegerField(default=0)
     #: The tag whose prompts it asked, as named then ("" for the monitor's own prompts).

@@ -66,6 +66,7 @@ def answer_store(
                 prompt_id=task.prompt_id,
                 prompt_version_id=task.prompt_version_id,  # the wording the task asked
                 text=answer.text,
+                engine=task.engine,
                 model_name=answer.model_name,
                 input_tokens=answer.input_tokens,
                 output_tokens=answer.output_tokens,

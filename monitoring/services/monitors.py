@@ -15,12 +15,20 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from monitoring.aisa import contract
 from monitoring.models import Monitor, MonitorRun, Prompt, Tag, Task, TaskStatus, Workspace
 from monitoring.models.requests import RunTrigger
 from monitoring.models.tasks import CANCELLABLE_STATUSES
 from monitoring.selectors.monitors import monitor_prompts_get
 from monitoring.services.history import tasks_transition
 from monitoring.services.tasks import task_batch_create
+
+
+def engine_settings(request_settings: dict, *, engine: str, model_name: str) -> dict:
+    """A monitor's shared settings as one engine is asked them: its model, and only the
+    fields its family takes (``contract.settings_for_family``)."""
+    settings = {**request_settings, "model_name": model_name or request_settings.get("model_name")}
+    return contract.settings_for_family(settings, family=engine)
 
 
 class MonitorPaused(Exception):
@@ -38,14 +46,17 @@ def monitor_create(
     cron: str = "",
     tag: Tag | None = None,
     user=None,
+    engines: Sequence[dict] = (),
 ) -> Monitor:
-    """A monitor asking ``tag``'s prompts at each run when given, else ``prompts``."""
+    """A monitor asking ``tag``'s prompts at each run when given, else ``prompts``, of
+    each engine in ``engines`` (``Monitor.engines``; none: the default engine)."""
     with transaction.atomic():
         monitor = Monitor.objects.create(
             workspace=workspace,
             name=name,
             tag=tag,
             request_settings=request_settings,
+            engines=list(engines),
             samples_per_run=samples,
             schedule=schedule,
             cron=cron,
@@ -66,6 +77,7 @@ def monitor_update(
     cron: str = "",
     tag: Tag | None = None,
     now: datetime | None = None,
+    engines: Sequence[dict] | None = None,
 ) -> Monitor:
     """New settings for the runs to come; past runs and their tasks keep their own copies.
 
@@ -76,6 +88,8 @@ def monitor_update(
     monitor.name = name
     monitor.tag = tag
     monitor.request_settings = request_settings
+    if engines is not None:
+        monitor.engines = list(engines)
     monitor.samples_per_run = samples
     monitor.schedule = schedule
     monitor.cron = cron
@@ -111,18 +125,24 @@ def monitor_run_create(
                 trigger=trigger,
                 requested_by=user,
                 request_settings=monitor.request_settings,
+                engines=monitor.engines,
                 samples_per_run=monitor.samples_per_run,
                 tag_name=monitor.tag.name if monitor.tag is not None else "",
             )
             prompts = monitor_prompts_get(monitor=monitor)  # a tag's, as tagged right now
-            tasks = task_batch_create(
-                workspace=monitor.workspace,
-                prompts=prompts,
-                request_settings=monitor.request_settings,
-                samples=monitor.samples_per_run,
-                monitor=monitor,
-                monitor_run=run,
-            )
+            tasks = []
+            for engine, model_name in monitor.targets:  # each engine with its own model
+                tasks += task_batch_create(
+                    workspace=monitor.workspace,
+                    prompts=prompts,
+                    request_settings=engine_settings(
+                        monitor.request_settings, engine=engine, model_name=model_name
+                    ),
+                    samples=monitor.samples_per_run,
+                    monitor=monitor,
+                    monitor_run=run,
+                    engine=engine,
+                )
             run.prompt_count = len(prompts)
             run.task_count = len(tasks)
             run.save(update_fields=["prompt_count", "task_count"])

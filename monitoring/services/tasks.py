@@ -21,7 +21,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from monitoring.models import Monitor, MonitorRun, Prompt, Task, TaskStatus, Workspace
+from monitoring.aisa import contract
+from monitoring.models import Monitor, MonitorRun, Prompt, Task, TaskMode, TaskStatus, Workspace
 from monitoring.services.history import tasks_record_created
 from monitoring.services.jobs import post_enqueue
 from monitoring.services.prompts import prompt_versions_ensure
@@ -61,7 +62,9 @@ def _tasks_insert(
     monitor: Monitor | None,
     tag_for: Callable[[Prompt, int], str],
     monitor_run: MonitorRun | None = None,
+    engine: str = contract.DEFAULT_FAMILY,
 ) -> list[Task]:
+    mode = TaskMode.LIVE if engine in contract.LIVE_ONLY_FAMILIES else TaskMode.STANDARD
     tasks = []
     with transaction.atomic():
         versions = prompt_versions_ensure(prompts=prompts)
@@ -75,12 +78,15 @@ def _tasks_insert(
                         prompt_version=versions[prompt.pk],
                         monitor=monitor,
                         monitor_run=monitor_run,
+                        engine=engine,
+                        mode=mode,
                         tag=tag,
                         sample=sample,
                         request_body=prompt.task_body(
                             request_settings=request_settings,
                             tag=tag,
-                            extra=webhook_fields(tag=tag),
+                            # A live call answers in its response: no webhook to call.
+                            extra=webhook_fields(tag=tag) if mode == TaskMode.STANDARD else {},
                         ),
                         status=TaskStatus.QUEUED,
                     )
@@ -101,8 +107,10 @@ def task_batch_create(
     samples: int = 1,
     monitor: Monitor | None = None,
     monitor_run: MonitorRun | None = None,
+    engine: str = contract.DEFAULT_FAMILY,
 ) -> list[Task]:
-    """Queue ``samples`` tasks per prompt, each with its exact request body and history row.
+    """Queue ``samples`` tasks per prompt of ``engine``, each with its exact request body
+    and history row.
 
     Tags are random: every call is a new batch (a monitor's run). The builder's sends, which
     must not repeat, go through ``task_batch_send``.
@@ -115,6 +123,7 @@ def task_batch_create(
         monitor=monitor,
         monitor_run=monitor_run,
         tag_for=lambda prompt, sample: tag_generate(),
+        engine=engine,
     )
 
 
@@ -147,6 +156,7 @@ def task_batch_send(
     request_settings: dict,
     samples: int,
     send_token: str,
+    engine: str = contract.DEFAULT_FAMILY,
 ) -> TaskSend:
     """Queue a builder send once: a second call with the same token creates nothing.
 
@@ -171,6 +181,7 @@ def task_batch_send(
                 tag_for=lambda prompt, sample: send_tag(
                     workspace=workspace, send_token=send_token, prompt=prompt, sample=sample
                 ),
+                engine=engine,
             )
     except IntegrityError:
         # A concurrent submit of the same form committed first (PostgreSQL lets both pass

@@ -378,11 +378,21 @@ SHAPED = [e for e in Endpoint if e not in (Endpoint.ID_LIST, Endpoint.TASK_GET)]
 @pytest.mark.parametrize("family", contract.LLM_FAMILIES)
 @pytest.mark.parametrize("endpoint", SHAPED)
 def test_it_builds_the_path_of_every_endpoint_and_family(endpoint, family):
+    if not contract.family_offers(family, endpoint):
+        with pytest.raises(ValueError, match="live only"):
+            contract.endpoint_path(endpoint, family=family)
+        return
     path = contract.endpoint_path(endpoint, family=family)
     assert path == f"/ai_optimization/{family}/llm_responses/{endpoint.value}"
 
 
-@pytest.mark.parametrize("family", contract.LLM_FAMILIES)
+def test_perplexity_offers_live_and_models_only():
+    offered = {e for e in Endpoint if contract.family_offers("perplexity", e)}
+    assert offered == {Endpoint.LIVE, Endpoint.MODELS, Endpoint.ID_LIST}
+    assert contract.TASK_FAMILIES == ("claude", "chat_gpt", "gemini")
+
+
+@pytest.mark.parametrize("family", contract.TASK_FAMILIES)
 def test_it_puts_the_task_id_in_the_task_get_path(family):
     path = contract.endpoint_path(Endpoint.TASK_GET, family=family, task_id="abc-1")
     assert path == f"/ai_optimization/{family}/llm_responses/task_get/abc-1"

@@ -65,7 +65,7 @@ def test_it_restores_the_accepted_keys_on_reset(sandbox):
     assert "extra" not in sandbox.api_keys
 
 
-@pytest.mark.parametrize("family", contract.LLM_FAMILIES)
+@pytest.mark.parametrize("family", contract.TASK_FAMILIES)
 def test_it_serves_every_family(sandbox, family, make_api):
     api = make_api(sandbox, family)
     model = api.get("models").json()["tasks"][0]["result"][0]["model_name"]

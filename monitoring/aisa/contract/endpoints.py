@@ -6,9 +6,16 @@ import enum
 
 # --- Families and endpoints -------------------------------------------------------------
 
-#: LLM families sharing the same endpoint shapes. ``claude`` is what the product uses today.
-LLM_FAMILIES = ("claude", "chat_gpt", "gemini")
+#: LLM families ("engines") sharing the same endpoint shapes (docs/engines.md).
+LLM_FAMILIES = ("claude", "chat_gpt", "gemini", "perplexity")
 DEFAULT_FAMILY = "claude"
+#: How each engine is named on pages.
+FAMILY_LABELS = {
+    "claude": "Claude",
+    "chat_gpt": "ChatGPT",
+    "gemini": "Gemini",
+    "perplexity": "Perplexity",
+}
 
 AISA_BASE_URL = "https://api.aisa.one/apis/v1/dataforseo"
 DATAFORSEO_BASE_URL = "https://api.dataforseo.com/v3"
@@ -33,6 +40,29 @@ ENDPOINT_METHODS = {
     Endpoint.ID_LIST: "POST",
 }
 
+#: Families with only ``live`` and ``models`` (no Standard tasks: their prompts are asked live).
+LIVE_ONLY_FAMILIES = frozenset({"perplexity"})
+#: Families with Standard tasks (task_post, tasks_ready, task_get) as well as live.
+TASK_FAMILIES = tuple(f for f in LLM_FAMILIES if f not in LIVE_ONLY_FAMILIES)
+#: The endpoints a live-only family offers.
+LIVE_ONLY_ENDPOINTS = frozenset({Endpoint.LIVE, Endpoint.MODELS})
+#: Live calls one account may have running at once, per family, and how long one may take.
+MAX_CONCURRENT_LIVE_CALLS = 30
+LIVE_CALL_MAX_SECONDS = 120
+
+
+def family_label(family: str) -> str:
+    return FAMILY_LABELS.get(family, family)
+
+
+def family_offers(family: str, endpoint: Endpoint | str) -> bool:
+    """Whether the API has this endpoint for the family (Perplexity: live and models only)."""
+    endpoint = Endpoint(endpoint)
+    if endpoint is Endpoint.ID_LIST:
+        return True  # one account-wide endpoint
+    return family not in LIVE_ONLY_FAMILIES or endpoint in LIVE_ONLY_ENDPOINTS
+
+
 #: Calls per minute the API allows on single endpoints, on top of the account's overall
 #: per-minute limit (DataForSEO's docs: ``tasks_ready`` 20, ``id_list`` 10).
 ENDPOINT_CALLS_PER_MINUTE = {Endpoint.TASKS_READY: 20, Endpoint.ID_LIST: 10}
@@ -47,6 +77,8 @@ def endpoint_path(
         raise ValueError(f"Unknown LLM family {family!r}; expected one of {LLM_FAMILIES}.")
     if endpoint is Endpoint.ID_LIST:
         return "/ai_optimization/id_list"
+    if not family_offers(family, endpoint):
+        raise ValueError(f"The {family} family has no {endpoint.value} endpoint (live only).")
     path = f"/ai_optimization/{family}/llm_responses/{endpoint.value}"
     if endpoint is Endpoint.TASK_GET:
         if not task_id:

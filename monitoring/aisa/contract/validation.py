@@ -318,3 +318,24 @@ def validate_prompt(
         "message_chain": message_chain or None,
     }
     return [p for p in validate_task(task) if p.field in PROMPT_FIELDS]
+
+
+#: Request fields a family does not take (docs/engines.md gives each its source): Perplexity
+#: always searches (no ``web_search``), and has no reasoning switch; Gemini has no forced
+#: search and no location; ChatGPT reasons by model, without a switch.
+FAMILY_UNSUPPORTED_FIELDS: dict[str, frozenset[str]] = {
+    "claude": frozenset(),
+    "chat_gpt": frozenset({"use_reasoning"}),
+    "gemini": frozenset({"force_web_search", "web_search_country_iso_code", "web_search_city"}),
+    "perplexity": frozenset({"web_search", "force_web_search", "web_search_city", "use_reasoning"}),
+}
+
+
+def settings_for_family(settings: Mapping[str, Any], *, family: str) -> dict[str, Any]:
+    """Shared request settings without the fields ``family`` does not take.
+
+    A monitor across engines keeps one set of settings; each engine is sent what it
+    understands (web search on means "always" for Perplexity, which searches anyway).
+    """
+    dropped = FAMILY_UNSUPPORTED_FIELDS.get(family, frozenset())
+    return {key: value for key, value in settings.items() if key not in dropped}
