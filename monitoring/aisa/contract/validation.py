@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from monitoring.aisa.contract.codes import INVALID_FIELD, POST_DATA_INVALID, TOO_MANY_TASKS
+from monitoring.aisa.contract.endpoints import DEFAULT_FAMILY, family_label
 from monitoring.aisa.contract.fields import (
     BOOLEAN_FIELDS,
     CHAIN_ROLES,
@@ -230,20 +231,28 @@ def validate_task(
     *,
     models: Mapping[str, ModelInfo] | None = None,
     live: bool = False,
+    family: str = DEFAULT_FAMILY,
 ) -> list[Problem]:
     """Every problem with one task object; an empty list means the API accepts it.
 
-    ``models`` maps model names to their capabilities; when given, the model name and its
-    web-search support are checked too. ``live`` applies the rules of the ``live`` endpoint.
+    ``models`` maps model names to their capabilities (of ``family``'s models list); when
+    given, the model name and its web-search support are checked too. ``live`` applies the
+    rules of the ``live`` endpoint; ``family`` those of that engine (docs/engines.md).
     """
     if not isinstance(task, Mapping):
         return [Problem("", "Each task must be a JSON object.", POST_DATA_INVALID)]
     task = normalize_task(task)
     allowed = LIVE_FIELDS if live else TASK_FIELDS
+    unsupported = FAMILY_UNSUPPORTED_FIELDS.get(family, frozenset())
     problems = [
         Problem(field, f"'{field}' is not a field the API knows.")
         for field in task
         if field not in allowed
+    ]
+    problems += [
+        Problem(field, f"{FIELD_LABELS[field]} is not offered by {family_label(family)}.")
+        for field in task
+        if field in unsupported and field in allowed
     ]
     _check_text(task, "user_prompt", MAX_PROMPT_CHARS, problems, required=True)
     _check_text(task, "model_name", 0, problems, required=True)
