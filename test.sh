@@ -12,6 +12,10 @@ fi
 # pyproject.toml), then the project itself, which is this tree and so has no hash.
 .venv/bin/python -m pip install --quiet --require-hashes -r requirements/dev.txt
 .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+# Test-only: the official DataForSEO client (tests check it parses every sandbox answer). Its
+# metadata pins an urllib3 with published advisories, so its lock resolves it with the dev
+# lock's urllib3 and it is installed without its declared dependencies (pyproject.toml).
+.venv/bin/python -m pip install --quiet --no-deps --require-hashes -r requirements/official-client.txt
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then

@@ -3,6 +3,9 @@
 # Linux x86_64:
 #   requirements/base.txt  what the app runs on: the dependencies and the `prod` extra (gunicorn)
 #   requirements/dev.txt   base plus the `dev` extra (tests, lint, types, audit), same versions
+#   requirements/official-client.txt  dev plus the `official-client` extra (tests only), same
+#                          versions, urllib3 overridden to dev's (see pyproject.toml); it is
+#                          installed with --no-deps since its metadata asks an older urllib3
 # Versions already in a lock are kept; arguments go to `uv pip compile`:
 #   requirements/update.sh                           # after editing pyproject.toml
 #   requirements/update.sh --upgrade                 # every package to its newest allowed version
@@ -31,5 +34,9 @@ lock() {
 }
 
 # dev first; base is constrained to dev's versions so the two locks never disagree.
-lock requirements/dev.txt --all-extras "$@"
+lock requirements/dev.txt --extra prod --extra dev "$@"
 lock requirements/base.txt --extra prod --constraint requirements/dev.txt "$@"
+grep -A0 '^urllib3==' requirements/dev.txt | sed 's/ .*//' >requirements/.urllib3-override.txt
+lock requirements/official-client.txt --extra prod --extra dev --extra official-client \
+  --constraint requirements/dev.txt --override requirements/.urllib3-override.txt "$@"
+rm requirements/.urllib3-override.txt

@@ -35,7 +35,11 @@ def declared(*extras):
     return [Requirement(spec) for spec in specs]
 
 
-LOCKS = {"base.txt": ("prod",), "dev.txt": ("prod", "dev")}
+LOCKS = {
+    "base.txt": ("prod",),
+    "dev.txt": ("prod", "dev"),
+    "official-client.txt": ("prod", "dev", "official-client"),
+}
 
 
 @pytest.mark.parametrize(("lock", "extras"), LOCKS.items())
@@ -72,3 +76,13 @@ def test_the_runtime_lock_agrees_with_the_dev_lock_and_leaves_the_dev_tools_out(
         canonicalize_name(r.name) for r in declared("prod")
     }
     assert dev_only & base.keys() == set()
+
+
+def test_the_official_client_lock_keeps_the_dev_locks_versions():
+    # It is installed over the dev lock with --no-deps: same versions, urllib3 included
+    # (the client's own metadata would ask for an older one with published advisories).
+    dev, official = lock_entries("dev.txt"), lock_entries("official-client.txt")
+
+    assert {name: official[name] for name in dev} == dev
+    assert "dataforseo-client" in official
+    assert "dataforseo-client" not in dev
