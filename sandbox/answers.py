@@ -2,7 +2,8 @@
 
 A prompt that mentions a category (or one of its brands) gets a markdown answer naming
 several brands of that category, in varying order, sometimes leaving one out; anything else
-gets a generic answer naming nobody or a refusal. The random generator is seeded by the
+gets a generic answer naming nobody or a refusal. Each family words and lays out its answers
+in its own style (``styles``). The random generator is seeded by the
 server seed, the prompt and how many times that prompt was posted, so a run is reproducible
 while repeated samples differ like real ones.
 """
@@ -17,16 +18,24 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from monitoring.aisa.contract import DEFAULT_OUTPUT_TOKENS, ModelInfo
+from monitoring.aisa.contract import (
+    DEFAULT_FAMILY,
+    DEFAULT_OUTPUT_TOKENS,
+    ModelInfo,
+    reasoning_applies,
+)
+
+from .styles import SEARCHES, Style, style_for
 
 DEFAULT_MARKET = Path(__file__).with_name("market.json")
 
 
-def _models(*rows: tuple[str, bool, bool]) -> dict[str, ModelInfo]:
-    return {name: ModelInfo(name, web, True, reasoning) for name, web, reasoning in rows}
+def _models(*rows: tuple[str, bool, bool], tasks: bool = True) -> dict[str, ModelInfo]:
+    return {name: ModelInfo(name, web, tasks, reasoning) for name, web, reasoning in rows}
 
 
 #: What each family's ``models`` endpoint lists: (name, web_search_supported, reasoning).
+#: Perplexity is live only, so none of its models takes the Standard method.
 MODELS: dict[str, dict[str, ModelInfo]] = {
     "claude": _models(
         ("claude-opus-4-1-20250805", True, True),
@@ -38,16 +47,27 @@ MODELS: dict[str, dict[str, ModelInfo]] = {
         ("claude-3-5-haiku-20241022", False, False),
     ),
     "chat_gpt": _models(
-        ("gpt-5-2025-08-07", True, True),
-        ("gpt-4.1-2025-04-14", True, False),
-        ("gpt-4o-2024-11-20", True, False),
-        ("gpt-4o-mini-2024-07-18", False, False),
-        ("o4-mini-2025-04-16", True, True),
+        ("gpt-5", True, True),
+        ("gpt-4.1", True, False),
+        ("gpt-4.1-mini", True, False),
+        ("gpt-4o", True, False),
+        ("gpt-4o-mini", True, False),
+        ("gpt-3.5-turbo", False, False),
+        ("o3-mini", True, True),
+        ("o4-mini", True, True),
     ),
     "gemini": _models(
         ("gemini-2.5-pro", True, True),
-        ("gemini-2.5-flash", True, True),
-        ("gemini-2.0-flash", False, False),
+        ("gemini-2.5-flash", True, False),
+        ("gemini-2.5-flash-lite", True, False),
+        ("gemini-2.0-flash-lite", False, False),
+    ),
+    "perplexity": _models(
+        ("sonar", True, False),
+        ("sonar-pro", True, False),
+        ("sonar-reasoning", True, True),
+        ("sonar-reasoning-pro", True, True),
+        tasks=False,
     ),
 }
 
@@ -58,40 +78,24 @@ PRICES: dict[str, tuple[Decimal, Decimal]] = {
     "claude-3-7-sonnet": (Decimal(3), Decimal(15)),
     "claude-haiku-4-5": (Decimal(1), Decimal(5)),
     "claude-3-5-haiku": (Decimal("0.8"), Decimal(4)),
+    "gpt-4o-mini": (Decimal("0.15"), Decimal("0.6")),
+    "gpt-4.1-mini": (Decimal("0.4"), Decimal("1.6")),
+    "gpt-4o": (Decimal("2.5"), Decimal(10)),
+    "gpt-4.1": (Decimal(2), Decimal(8)),
+    "gpt-3.5": (Decimal("0.5"), Decimal("1.5")),
+    "o3-mini": (Decimal("1.1"), Decimal("4.4")),
+    "o4-mini": (Decimal("1.1"), Decimal("4.4")),
+    "gemini-2.5-pro": (Decimal("1.25"), Decimal(10)),
+    "gemini-2.5-flash-lite": (Decimal("0.1"), Decimal("0.4")),
+    "gemini-2.5-flash": (Decimal("0.3"), Decimal("2.5")),
+    "gemini-2.0-flash-lite": (Decimal("0.075"), Decimal("0.3")),
+    "sonar-reasoning-pro": (Decimal(2), Decimal(8)),
+    "sonar-reasoning": (Decimal(1), Decimal(5)),
+    "sonar-pro": (Decimal(3), Decimal(15)),
+    "sonar": (Decimal(1), Decimal(1)),
 }
 DEFAULT_PRICE = (Decimal("1.25"), Decimal(10))
 WEB_SEARCH_PRICE_USD = Decimal("0.01")  # per search the model ran
-
-INTROS = (
-    "Here are some of the most widely used {label} tools right now:",
-    "It depends on your team size and budget, but these {label} options come up most often:",
-    "Good question! For {label}, I'd look at the following:",
-    "There's no single best choice, but these {label} platforms are strong contenders:",
-)
-CLOSINGS = (
-    "If you're just getting started, {a} is the easiest to set up; larger teams often prefer {b}.",
-    "My pick for most small businesses would be {a}, but {b} is worth a trial too.",
-    "Try the free tiers of {a} and {b} before committing.",
-    "Ultimately, the right choice depends on your workflow, integrations and budget.",
-)
-GENERIC = (
-    "Here's a general way to approach this:\n\n"
-    "1. **Write down your requirements** – must-haves, nice-to-haves and budget.\n"
-    "2. **Shortlist a few options** from recent reviews and peer recommendations.\n"
-    "3. **Run a short trial** with real work before you commit.\n\n"
-    "If you tell me more about your use case, I can suggest specific products."
-)
-REFUSAL = (
-    "I couldn't find information about {subject}. Could you share more details, such as the "
-    "company's website or the product category?"
-)
-SEARCHES = (
-    "best {label} software {year}",
-    "{a} vs {b}",
-    "{label} tools pricing comparison",
-    "{a} reviews",
-    "top {label} platforms for small business",
-)
 
 
 def load_market(path: str | Path | None = None) -> dict[str, Any]:
@@ -160,33 +164,39 @@ def _section(text: str, annotations: list[dict[str, str]] | None) -> dict[str, A
     return {"type": "text", "text": text, "annotations": annotations}
 
 
-def _brand_answer(rng, market, category, web: bool) -> tuple[list[dict], list[dict]]:
+def _sources(rng, market, category, brand) -> list[dict[str, str]]:
+    """The pages an answer cites for a brand: its site, and sometimes a review site."""
+    cites = [{"title": f"{brand['name']} – official site", "url": f"https://{brand['domain']}/"}]
+    if rng.random() < 0.5:
+        site = rng.choice(market["review_sites"])
+        cites.append(
+            {
+                "title": f"{brand['name']} reviews {category['label']} | {site['title']}",
+                "url": f"https://{site['domain']}/products/{_slug(brand['name'])}/reviews",
+            }
+        )
+    return cites
+
+
+def _brand_answer(rng, market, category, web: bool, style: Style) -> tuple[list[dict], list]:
     """The message sections of an answer about a category, and the brands it names."""
     label = category["label"]
     picked = _pick_brands(rng, category)
-    sections = [_section(rng.choice(INTROS).format(label=label) + "\n\n", None)]
+    intro = rng.choice(style.intros).format(label=label, Label=label.capitalize())
+    sections = [_section(intro + style.intro_end, None)]
+    numbered = 0  # Perplexity numbers its sources through the whole answer
     for i, brand in enumerate(picked, start=1):
-        name = f"**{brand['name']}**"
-        if rng.random() < 0.25:
-            name = f"**[{brand['name']}](https://{brand['domain']}/)**"
-        cites = None
-        if web:
-            cites = [
-                {"title": f"{brand['name']} – official site", "url": f"https://{brand['domain']}/"}
-            ]
-            if rng.random() < 0.5:
-                site = rng.choice(market["review_sites"])
-                cites.append(
-                    {
-                        "title": f"{brand['name']} reviews {label} | {site['title']}",
-                        "url": f"https://{site['domain']}/products/{_slug(brand['name'])}/reviews",
-                    }
-                )
-        sections.append(_section(f"{i}. {name} – {brand['blurb']}.\n", cites))
+        linked = rng.random() < 0.25
+        cites = [style.cite(c) for c in _sources(rng, market, category, brand)] if web else None
+        markers = ""
+        if cites and style.markers:
+            markers = "".join(f"[{numbered + n}]" for n in range(1, len(cites) + 1))
+            numbered += len(cites)
+        sections.append(_section(style.line(i, brand, linked, markers), cites))
     first, second = picked[0], picked[-1] if len(picked) < 2 else picked[1]
     a = rng.choice([first["name"], *first["aliases"]])
-    closing = rng.choice(CLOSINGS).format(a=a, b=second["name"])
-    sections.append(_section("\n" + closing, None))
+    closing = rng.choice(style.closings).format(a=a, b=second["name"])
+    sections.append(_section(style.closing_start + closing, None))
     return sections, picked
 
 
@@ -210,30 +220,40 @@ def money_spent(model_name: str, input_tokens: int, output_tokens: int, searches
 
 
 def generate(
-    market: dict[str, Any], model: ModelInfo, params: dict[str, Any], *, seed: Any
+    market: dict[str, Any],
+    model: ModelInfo,
+    params: dict[str, Any],
+    *,
+    seed: Any,
+    family: str = DEFAULT_FAMILY,
 ) -> dict[str, Any]:
     """One result item (``datetime`` is set on completion) for a validated task.
 
-    ``seed`` should combine the server seed and the prompt's post counter.
+    ``seed`` should combine the server seed and the prompt's post counter; ``family`` picks
+    the answer style (``styles``) and whether reasoning applies (``contract``).
     """
+    style = style_for(family)
     prompt = params["user_prompt"]
     rng = rng_for(seed, prompt)
-    web = params.get("web_search") is True
-    reasoning = params.get("use_reasoning") is True and model.reasoning
+    web = style.always_searches or params.get("web_search") is True
+    reasoning = model.reasoning and (
+        # Perplexity's reasoning models reason without a switch (its items are messages only).
+        style.always_searches or reasoning_applies(params, family=family, model=model)
+    )
     category = find_category(market, prompt)
     fan_out = None
     if category:
-        sections, picked = _brand_answer(rng, market, category, web)
+        sections, picked = _brand_answer(rng, market, category, web, style)
         if web:
             names = {"label": category["label"], "a": picked[0]["name"], "b": picked[-1]["name"]}
             queries = rng.sample(SEARCHES, rng.randint(2, 4))
-            fan_out = [q.format(year=2025, **names) for q in queries]
+            fan_out = style.fan_out(rng, [q.format(year=2025, **names) for q in queries])
     else:
         subject = prompt.strip().rstrip("?.!")[:80]
-        text = REFUSAL.format(subject=subject) if rng.random() < 0.5 else GENERIC
-        sections = [_section(text, None)]
+        text = style.refusal.format(subject=subject) if rng.random() < 0.5 else style.generic
+        sections = [_section(text, [] if style.markers else None)]
         if web:
-            fan_out = [subject.lower(), f"{subject.lower()} reviews"]
+            fan_out = style.fan_out(rng, [subject.lower(), f"{subject.lower()} reviews"])
     if not web:
         # Without search the model answers in one uncited block, cut at max_output_tokens.
         fan_out = rng.choice([None, []])
@@ -244,12 +264,9 @@ def generate(
     items = [{"type": "message", "sections": sections}]
     reasoning_tokens = 0
     if reasoning:
-        topic = category["label"] if category else "this question"
-        thought = (
-            f"The user is asking about {topic}. I should compare the main options on price, "
-            "ease of use and integrations, then give a balanced recommendation."
-        )
-        items.insert(0, {"type": "reasoning", "sections": [_section(thought, None)]})
+        thought = style.thought.format(topic=category["label"] if category else "this question")
+        if not style.always_searches:
+            items.insert(0, style.reasoning_item(thought))
         reasoning_tokens = tokens(thought) + rng.randint(40, 400)
     context = " ".join(
         [prompt, params.get("system_message", "")]

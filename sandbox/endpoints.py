@@ -112,7 +112,7 @@ def _answer(ctx: Context, family: str, params: dict[str, Any]) -> tuple[dict[str
         delay += answers.rng_for("delay", *seed, params["user_prompt"]).uniform(
             0, ctx.task_delay_jitter
         )
-    return answers.generate(ctx.market, model, params, seed=seed), delay
+    return answers.generate(ctx.market, model, params, seed=seed, family=family), delay
 
 
 #: ``poison(params, result)``: the result a task being created gets (``faults.poison_result``).
@@ -138,7 +138,7 @@ def task_post(
         if rate_limit_every and i % rate_limit_every == 0:
             entries.append(task_entry(ctx, task_id, contract.RATE_LIMIT, path, _echo(family, raw)))
             continue
-        problems = contract.validate_task(raw, models=answers.MODELS[family])
+        problems = contract.validate_task(raw, models=answers.MODELS[family], family=family)
         if problems:
             code, message = _rejection(problems)
             entries.append(
@@ -227,7 +227,7 @@ def live(ctx: Context, family: str, body: bytes) -> tuple:
         return envelope(ctx, ONE_TASK_AT_A_TIME, None, "You can set only one task at a time.")
     raw, task_id = tasks[0], ctx.store.new_id()
     path = contract.endpoint_path(Endpoint.LIVE, family=family)
-    problems = contract.validate_task(raw, models=answers.MODELS[family], live=True)
+    problems = contract.validate_task(raw, models=answers.MODELS[family], live=True, family=family)
     if problems:
         code, message = _rejection(problems)
         entry = task_entry(ctx, task_id, code, path, _echo(family, raw), message=message)
