@@ -78,7 +78,7 @@ class AisaClient:
     ) -> None:
         if not api_key:
             raise ValueError("No API key: set AISA_API_KEY.")
-        contract.endpoint_path(Endpoint.TASK_POST, family=family)  # rejects unknown families
+        contract.endpoint_path(Endpoint.MODELS, family=family)  # rejects unknown families
         self.base_url = base_url.rstrip("/")
         self.family = family
         self.auth_scheme = auth_scheme.lower()

@@ -264,10 +264,12 @@ def _in_request_order(sent: list, received: list) -> list:
 
 @dataclass(frozen=True, slots=True)
 class Annotation:
-    """A cited source."""
+    """A cited source: ``url`` is the source itself (see ``_annotation``)."""
 
     title: str
     url: str
+    #: The link the answer gave when it was a redirect to the source (Gemini), else "".
+    redirect_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,8 +286,15 @@ class Item:
 
 
 def _annotation(raw: Any) -> Annotation:
+    """Gemini links each source through a Vertex AI redirect in ``url`` and gives the source
+    in ``direct_url`` (official client 2.1.10): the source is what a citation counts, so its
+    domain is the site's, not Google's. Other families have no ``direct_url``."""
     raw = _dict(raw)
-    return Annotation(title=_field(raw, "title", _str), url=_field(raw, "url", _str))
+    title, url = _field(raw, "title", _str), _field(raw, "url", _str)
+    direct = raw.get("direct_url")
+    if isinstance(direct, str) and direct.strip():
+        return Annotation(title=title, url=direct.strip(), redirect_url=url)
+    return Annotation(title=title, url=url)
 
 
 def _section(raw: Any) -> Section:

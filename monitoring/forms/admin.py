@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django import forms
+from django.conf import settings as django_settings
 from django.forms.models import BaseInlineFormSet
 
 from monitoring.aisa import contract
@@ -198,6 +199,8 @@ class MonitorAdminForm(forms.ModelForm):
     def __init__(self, *args, models: Mapping[str, contract.ModelInfo] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.models = dict(model_catalog() if models is None else models)
+        #: The shared settings are the default engine's (the one ``model_catalog()`` lists).
+        self.family = django_settings.AISA_LLM_FAMILY
         if "request_settings" in self.fields:
             names = ", ".join(self.models) or "none yet (refresh the model list)"
             self.fields["request_settings"].help_text = (
@@ -219,7 +222,7 @@ class MonitorAdminForm(forms.ModelForm):
             )
         settings = contract.build_task(**settings)  # the builder's field order, nulls dropped
         probe = {"user_prompt": "probe", **settings}  # the settings' problems, reported once
-        problems = contract.validate_task(probe, models=self.models)
+        problems = contract.validate_task(probe, models=self.models, family=self.family)
         if problems:
             raise forms.ValidationError(list(dict.fromkeys(p.message for p in problems)))
         return settings
@@ -244,6 +247,6 @@ class MonitorAdminForm(forms.ModelForm):
             # The settings pass; what is left is what a prompt's own fields bring to its task.
             for prompt in prompts:
                 task = prompt.task_body(request_settings=settings)
-                for problem in contract.validate_task(task, models=self.models):
+                for problem in contract.validate_task(task, models=self.models, family=self.family):
                     self.add_error("prompts", f"Prompt “{prompt}”: {problem.message}")
         return cleaned

@@ -55,6 +55,15 @@ class RequestBuilderForm(forms.Form):
     samples = forms.IntegerField(
         initial=1, help_text=f"Answers per prompt (1–{MAX_SAMPLES}); answers vary, so sample."
     )
+    engine = forms.ChoiceField(
+        label="Engine",
+        choices=[(f, contract.family_label(f)) for f in contract.LLM_FAMILIES],
+        initial=contract.DEFAULT_FAMILY,
+        required=False,
+    )
+    #: The engine whose models the page lists: when ``engine`` differs, the engine was just
+    #: changed, and its default model replaces the other engine's (see ``engine_changed``).
+    engine_shown = forms.CharField(required=False, widget=forms.HiddenInput)
     model_name = forms.ChoiceField(label="Model", choices=())
     max_output_tokens = forms.IntegerField(
         required=False, initial=contract.DEFAULT_OUTPUT_TOKENS, label="Max output tokens"
@@ -85,17 +94,31 @@ class RequestBuilderForm(forms.Form):
     #: Rendered by the page itself (``send_token_value``); the send's tags derive from it.
     send_token = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, workspace, models: dict[str, contract.ModelInfo], **kwargs):
+    def __init__(
+        self,
+        *args,
+        workspace,
+        models: dict[str, contract.ModelInfo],
+        engine: str = contract.DEFAULT_FAMILY,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.workspace = workspace
+        #: The engine asked (``posted_engine`` of the data), its models, and whether it is
+        #: asked live (live-only engines have no Standard tasks).
+        self.engine = engine
+        self.live = engine in contract.LIVE_ONLY_FAMILIES
         self.models = models
         self.fields["prompts"].queryset = Prompt.objects.filter(workspace=workspace, is_active=True)
         self.fields["tag"].queryset = workspace.tags.all()
-        self.fields["model_name"].choices = [
-            (name, name) for name, info in models.items() if info.task_post_supported
-        ]
-        searchable = [n for n, info in models.items() if info.web_search_supported]
-        self.initial.setdefault("model_name", (searchable or list(models) or [""])[-1])
+        self.fields["model_name"].choices = [(n, n) for n in self.model_choices()]
+        self.initial.setdefault("engine", engine)
+        self.initial.setdefault("model_name", default_model(models, live=self.live))
+        self.engine_changed = self.is_bound and self.data.get("engine_shown", engine) != engine
+        if self.engine_changed:
+            # The other engine's model is not in this one's list: start from its default.
+            self.data = self.data.copy()
+            self.data["model_name"] = default_model(models, live=self.live)
         self.message_chain = chain_from_data(self.data) if self.is_bound else []
         self.selected_prompts: list[Prompt] = []
         self.tasks: list[dict] = []
@@ -105,7 +128,38 @@ class RequestBuilderForm(forms.Form):
         #: Saving a monitor: its name and schedule are judged too (see ``MONITOR_INTENT``).
         self.saving_monitor = self.is_bound and _saving_monitor(self.data)
 
+    def model_choices(self) -> dict[str, contract.ModelInfo]:
+        """The engine's models a send can ask (live: every model; tasks: task_post ones)."""
+        return {n: m for n, m in self.models.items() if self.live or m.task_post_supported}
+
+    @property
+    def engine_label(self) -> str:
+        return contract.family_label(self.engine)
+
+    @property
+    def engine_notes(self) -> dict:
+        """What the page says of the engine: its limits and the fields it lacks."""
+        limits = contract.FAMILY_LIMITS[self.engine]
+        return {
+            "label": self.engine_label,
+            "live": self.live,
+            "limits": limits,
+            "unsupported": sorted(contract.FAMILY_UNSUPPORTED_FIELDS[self.engine]),
+            "live_seconds": contract.LIVE_CALL_MAX_SECONDS,
+        }
+
+    @property
+    def unsupported_labels(self) -> list[str]:
+        """The labels of the request fields the engine does not take (the page lists them)."""
+        fields = contract.FAMILY_UNSUPPORTED_FIELDS[self.engine]
+        return [
+            label for f, label in contract.FIELD_LABELS.items() if f in fields and f in self.fields
+        ]
+
     # --- Cleaning ----------------------------------------------------------------------
+
+    def clean_engine(self) -> str:
+        return self.engine  # the view chose the models by it (``posted_engine``)
 
     def clean_send_token(self) -> str:
         """The submitted token, or "" if missing or malformed (the send view refuses those)."""
@@ -119,16 +173,20 @@ class RequestBuilderForm(forms.Form):
             self.add_error("samples", f"Choose between 1 and {MAX_SAMPLES} samples per prompt.")
         self.selected_prompts = self._prompts(data)
         settings = self.request_settings()
-        self._add_problems(contract.validate_task(self._probe_task(settings), models=self.models))
+        self._add_problems(self._validate(self._probe_task(settings)))
         self.tasks = [p.task_body(request_settings=settings) for p in self.selected_prompts]
         for prompt, task in zip(self.selected_prompts, self.tasks, strict=True):
             own = _own_fields(prompt)
-            for problem in contract.validate_task(task, models=self.models):
+            for problem in self._validate(task):
                 if problem.field in own:
                     self.add_error(None, f"Prompt “{prompt}”: {problem.message}")
         if self.saving_monitor:
             self._check_monitor(data)
         return data
+
+    def _validate(self, task: dict) -> list[contract.Problem]:
+        """The contract's verdict on a task for the chosen engine (live if it is live-only)."""
+        return contract.validate_task(task, models=self.models, live=self.live, family=self.engine)
 
     def _check_monitor(self, data) -> None:
         """A monitor needs a name, and a schedule it can run on."""
@@ -196,12 +254,33 @@ class RequestBuilderForm(forms.Form):
             "tasks": len(self.selected_prompts) * samples,
             "prompts": len(self.selected_prompts),
             "samples": samples,
-            "prepaid": contract.TASK_PREPAYMENT_USD * len(self.selected_prompts) * samples,
+            # Live calls are paid as answered, with no prepayment.
+            "prepaid": 0
+            if self.live
+            else contract.TASK_PREPAYMENT_USD * len(self.selected_prompts) * samples,
         }
 
     def bodies(self) -> list[dict]:
         """Every task body a send would post (one per prompt and sample)."""
         return self.tasks * self.estimate()["samples"]
+
+    def sends(self) -> tuple[list[dict], list[str]]:
+        """Every task body a send (or a monitor's run) would ask, and each one's engine."""
+        bodies = self.bodies()
+        return bodies, [self.engine] * len(bodies)
+
+
+def posted_engine(data) -> str:
+    """The engine a (bound) form's data chose, or the default one when none is posted."""
+    engine = data.get("engine") if data else None
+    return engine if engine in contract.LLM_FAMILIES else contract.DEFAULT_FAMILY
+
+
+def default_model(models: dict[str, contract.ModelInfo], *, live: bool = False) -> str:
+    """The model preselected: the last (newest by name) that searches the web, else the last."""
+    usable = [n for n, m in models.items() if live or m.task_post_supported]
+    searchable = [n for n in usable if models[n].web_search_supported]
+    return (searchable or usable or [""])[-1]
 
 
 def _saving_monitor(data) -> bool:

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
 from monitoring.access import workspace_access
-from monitoring.forms.builder import RequestBuilderForm
+from monitoring.forms.builder import RequestBuilderForm, posted_engine
 from monitoring.forms.monitors import monitor_fields
 from monitoring.selectors import catalog, estimates
 from monitoring.services import catalog as catalog_services
@@ -29,22 +29,32 @@ EXPIRED_FORM = (
 
 
 def _form(request, membership):
+    """The builder for the posted engine (the default one at first), with its models."""
+    engine = posted_engine(request.POST)
     return RequestBuilderForm(
         request.POST or None,
         workspace=membership.workspace,
-        models=catalog.model_catalog(),
+        models=catalog.model_catalog(family=engine),
+        engine=engine,
     )
 
 
 def _money(form, membership) -> dict:
     """The send's prepayment, expected and worst-case cost, and a monitor's projection."""
     workspace = membership.workspace
-    money = {"send": estimates.send_estimate_get(workspace=workspace, bodies=form.bodies())}
+    bodies, engines = form.sends()
+    money = {
+        "send": estimates.send_estimate_get(workspace=workspace, bodies=bodies, engines=engines)
+    }
     data = getattr(form, "cleaned_data", {})
     schedule = data.get("schedule") or ""
     if schedule and schedule != "manual" and form.tasks:
         money["monitor"] = estimates.monitor_projection_get(
-            workspace=workspace, bodies=form.bodies(), schedule=schedule, cron=data.get("cron", "")
+            workspace=workspace,
+            bodies=bodies,
+            engines=engines,
+            schedule=schedule,
+            cron=data.get("cron", ""),
         )
     return money
 
@@ -58,8 +68,9 @@ def _context(form, membership):
         "preview_json": json.dumps(bodies, indent=2, ensure_ascii=False) if bodies else "",
         "preview_more": max(0, len(form.tasks) - PREVIEW_LIMIT),
         "estimate": form.estimate(),
-        "catalog": form.models,
-        "refresh": catalog.model_refresh_status(),
+        "catalog": form.model_choices(),
+        "engine": form.engine_notes,
+        "refresh": catalog.model_refresh_status(family=form.engine),
         "preview_url": reverse("builder_preview", args=[membership.workspace_id]),
     }
 
@@ -123,6 +134,7 @@ def _send(request, form, membership):
         request_settings=form.request_settings(),
         samples=form.cleaned_data["samples"],
         send_token=token,
+        engine=form.engine,
     )
     if not sent.created:
         messages.info(request, _already_sent(sent, membership.workspace_id))
@@ -168,9 +180,11 @@ def _save_monitor(request, form, membership):
         workspace=membership.workspace, user=request.user, **fields
     )
     schedule_label = monitor.get_schedule_display()
+    bodies, engines = form.sends()
     projection = estimates.monitor_projection_get(
         workspace=membership.workspace,
-        bodies=form.bodies(),
+        bodies=bodies,
+        engines=engines,
         schedule=fields["schedule"],
         cron=fields["cron"],
     )

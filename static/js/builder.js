@@ -5,7 +5,19 @@
   const form = document.getElementById("builder-form");
   if (!form) return;
   const $ = (name) => form.elements.namedItem(name);
-  const MIN_REASONING_TOKENS = 1025;
+  // The engine's limits, from its model list's wrapper (replaced when the engine changes).
+  function engineRules() {
+    const box = document.getElementById("builder-models");
+    const data = box ? box.dataset : {};
+    return {
+      engine: data.engine || "",
+      unsupported: (data.unsupported || "").split(" ").filter(Boolean),
+      minTokens: data.minTokens || "1",
+      maxTokens: data.maxTokens || "4096",
+      minReasoningTokens: data.minReasoningTokens || "",
+      temperatureMax: data.temperatureMax || "1",
+    };
+  }
 
   function setEnabled(input, enabled) {
     if (!input) return;
@@ -15,10 +27,16 @@
   }
 
   function update() {
-    const reasoning = $("use_reasoning").checked;
+    const rules = engineRules();
     const model = $("model_name");
     const option = model && model.selectedOptions[0];
+    // ChatGPT reasons by model (no switch); Claude and Gemini by the switch.
+    const reasoning = rules.engine === "chat_gpt"
+      ? Boolean(option && option.dataset.reasoning === "true")
+      : $("use_reasoning").checked;
     const searchable = !option || option.dataset.webSearch !== "false";
+    setEnabled($("use_reasoning"), true);
+    setEnabled($("web_search_country_iso_code"), true);
     const webSearch = $("web_search");
     setEnabled(webSearch, searchable);
     if (!searchable) webSearch.checked = false;
@@ -27,8 +45,19 @@
     setEnabled($("force_web_search"), webSearch.checked && !reasoning);
     setEnabled($("temperature"), !reasoning);
     setEnabled($("top_p"), !reasoning);
-    $("max_output_tokens").min = reasoning ? MIN_REASONING_TOKENS : 1;
+    const tokens = $("max_output_tokens");
+    tokens.min = reasoning && rules.minReasoningTokens ? rules.minReasoningTokens : rules.minTokens;
+    tokens.max = reasoning ? "4096" : rules.maxTokens;
+    $("temperature").max = rules.temperatureMax;
     setEnabled($("web_search_city"), Boolean($("web_search_country_iso_code").value));
+    // Fields the engine does not take are off and cleared (so they are not posted).
+    rules.unsupported.forEach((name) => {
+      const input = $(name);
+      if (!input || !input.type) return;
+      if (input.type === "checkbox") input.checked = false;
+      else input.value = "";
+      setEnabled(input, false);
+    });
     const scope = form.querySelector("input[name=scope]:checked");
     form.querySelectorAll("[data-scope]").forEach((el) => {
       el.hidden = !scope || el.dataset.scope !== scope.value;

@@ -154,7 +154,7 @@ def test_it_lists_models_of_the_configured_family(client, sandbox):
     assert all(isinstance(m, ModelInfo) for m in models)
     assert any(m.model_name.startswith("claude-") and m.web_search_supported for m in models)
     with AisaClient(sandbox.aisa_base_url, TEST_KEY, family="chat_gpt") as chat_gpt:
-        assert all(m.model_name.startswith(("gpt", "o4")) for m in chat_gpt.models())
+        assert all(m.model_name.startswith(("gpt", "o3", "o4")) for m in chat_gpt.models())
 
 
 def test_it_answers_live(client, sandbox):
@@ -163,6 +163,24 @@ def test_it_answers_live(client, sandbox):
     assert result.cost == Decimal("0.0006") + result.answer.money_spent
     assert result.tag == "live"
     assert sandbox.accepted_tags() == {"live": 1}
+
+
+@pytest.mark.parametrize("family", ["claude", "chat_gpt", "gemini", "perplexity"])
+def test_each_familys_citations_are_the_sources_themselves(sandbox, family):
+    # Gemini links each source through a Vertex AI redirect and names it in direct_url: a
+    # citation counts the source (its domain the site's), the redirect is kept beside it.
+    model = "gemini-2.5-flash" if family == "gemini" else None
+    with AisaClient(sandbox.aisa_base_url, TEST_KEY, family=family) as engine:
+        name = model or next(m.model_name for m in engine.models() if m.web_search_supported)
+        body = {"user_prompt": "Which CRM is best for a small team?", "model_name": name}
+        if family != "perplexity":
+            body["web_search"] = True
+        answer = engine.live(body).answer
+    assert answer.citations
+    for citation in answer.citations:
+        assert "vertexaisearch" not in citation.url
+        assert citation.url.startswith("https://")
+        assert ("grounding-api-redirect" in citation.redirect_url) is (family == "gemini")
 
 
 def test_it_works_with_basic_auth_against_dataforseo(basic_client, sandbox):
@@ -206,11 +224,19 @@ def test_it_refuses_an_empty_batch_without_calling(client, sandbox):
     assert sandbox.calls == []
 
 
+def test_a_perplexity_client_asks_live_and_refuses_task_post(sandbox):
+    # Perplexity has models and live only: its client exists, task_post is not on its path.
+    client = AisaClient(sandbox.aisa_base_url, TEST_KEY, family="perplexity")
+    with pytest.raises(ValueError, match="perplexity"):
+        client.task_post([{"user_prompt": "x", "model_name": "sonar"}])
+    assert sandbox.calls == []
+
+
 def test_it_refuses_bad_configuration():
     with pytest.raises(ValueError, match="login:password"):
         AisaClient("http://x", "no-colon", auth_scheme="basic")
     with pytest.raises(ValueError, match="family"):
-        AisaClient("http://x", TEST_KEY, family="perplexity")
+        AisaClient("http://x", TEST_KEY, family="bing")
     with pytest.raises(ValueError, match="API key"):
         AisaClient("http://x", "")
 

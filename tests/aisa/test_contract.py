@@ -10,9 +10,9 @@ from monitoring.aisa.contract import Endpoint, ModelInfo, Outcome, validate_task
 MODELS = {
     m.model_name: m
     for m in (
-        ModelInfo("claude-opus-4-20250514", web_search_supported=True),
-        ModelInfo("claude-opus-4-1-20250805", web_search_supported=True),
-        ModelInfo("claude-sonnet-4-20250514", web_search_supported=True),
+        ModelInfo("claude-opus-4-20250514", web_search_supported=True, reasoning=True),
+        ModelInfo("claude-opus-4-1-20250805", web_search_supported=True, reasoning=True),
+        ModelInfo("claude-sonnet-4-20250514", web_search_supported=True, reasoning=True),
         ModelInfo("claude-3-5-haiku-20241022", web_search_supported=False),
         ModelInfo("claude-embed-20250101", task_post_supported=False),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 # --- Limits -----------------------------------------------------------------------------
@@ -122,3 +123,42 @@ FIELD_LABELS = {
     "postback_url": "Postback URL",
     "pingback_url": "Pingback URL",
 }
+
+# --- Per-family limits (docs/engines.md, section 0 and 2) ---------------------------------
+
+
+@dataclass(frozen=True)
+class FamilyLimits:
+    """The numeric rules of one family's request fields, as docs/engines.md sources them."""
+
+    temperature_max: float
+    temperature_default: float | None
+    top_p_default: float | None
+    #: The least ``max_output_tokens`` without reasoning, and the most.
+    min_output_tokens: int = MIN_OUTPUT_TOKENS
+    max_output_tokens: int = MAX_OUTPUT_TOKENS
+    #: The least ``max_output_tokens`` when reasoning applies (None: the family has none).
+    min_reasoning_output_tokens: int | None = None
+    #: The most ``max_output_tokens`` when reasoning applies.
+    max_reasoning_output_tokens: int = MAX_OUTPUT_TOKENS
+
+
+FAMILY_LIMITS: dict[str, FamilyLimits] = {
+    "claude": FamilyLimits(1, DEFAULT_TEMPERATURE, None, min_reasoning_output_tokens=1025),
+    # Non-reasoning models: min 16; an older doc revision caps them at 2048, the safest rule.
+    "chat_gpt": FamilyLimits(
+        2,
+        0.94,
+        0.92,
+        min_output_tokens=16,
+        max_output_tokens=2048,
+        min_reasoning_output_tokens=1024,
+    ),
+    # The live doc says 1024 with reasoning, the task_post doc (a copy of Claude's) 1025:
+    # 1025 satisfies both.
+    "gemini": FamilyLimits(2, 1.3, 0.9, min_reasoning_output_tokens=1025),
+    "perplexity": FamilyLimits(1.9, 0.77, 0.9),
+}
+
+#: ChatGPT models without location (country and city) support, by base name.
+CHAT_GPT_NO_LOCATION_MODELS = ("o3-mini", "o1-pro", "o1")
