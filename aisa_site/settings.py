@@ -125,8 +125,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 Q_CLUSTER = {
     "name": "aisa",
     "workers": int(os.environ.get("Q_WORKERS", "2")),
-    "timeout": 120,
-    "retry": 180,  # must exceed timeout, or a slow job is started twice
+    # A tick's live calls start within 45 s and may each take 120 s (pipeline.runner).
+    "timeout": 300,
+    "retry": 360,  # must exceed timeout, or a slow job is started twice
     "max_attempts": 1,  # the pipeline retries on its own terms; never blindly
     "catch_up": False,
     "save_limit": 500,
@@ -172,6 +173,10 @@ AISA_RATE_WINDOW_SECONDS = float(os.environ.get("AISA_RATE_WINDOW_SECONDS", "60"
 AISA_DAILY_CAP_USD = os.environ.get("AISA_DAILY_CAP_USD", "5.00")
 # How results come back: any of poll, tasks_ready, pingback, postback (poll is the safe default).
 AISA_COLLECT_MODES = env_list("AISA_COLLECT_MODES", "poll")
+# Standard engines (claude, chat_gpt, gemini) whose tasks are asked with live calls instead
+# of task_post, e.g. while that engine's task_post is down; comma-separated, empty = none.
+# Perplexity is always asked live (it has no task_post).
+AISA_LIVE_FAMILIES = env_list("AISA_LIVE_FAMILIES", "")
 # Public base URL of this installation and the secret its webhook URLs carry (pingback/postback).
 AISA_WEBHOOK_BASE_URL = os.environ.get("AISA_WEBHOOK_BASE_URL", "").rstrip("/")
 AISA_WEBHOOK_SECRET = os.environ.get("AISA_WEBHOOK_SECRET", "")

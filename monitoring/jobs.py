@@ -10,7 +10,7 @@ counted on /healthz and, for a workspace's job, shown to its owners with a retry
 from monitoring import services
 from monitoring.models import Workspace
 from monitoring.pipeline import runner
-from monitoring.pipeline.catalog import model_catalog_refresh
+from monitoring.pipeline.catalog import model_catalogs_refresh
 from monitoring.services.analysis import workspace_reanalyze as reanalyze
 from monitoring.services.jobs import retry_when_busy
 
@@ -23,8 +23,8 @@ def heartbeat() -> None:
 
 @retry_when_busy()
 def models_refresh() -> None:
-    """Refresh the cached model catalogue from the API's models endpoint."""
-    model_catalog_refresh()
+    """Refresh the cached model catalogue of every engine in use from the models endpoint."""
+    model_catalogs_refresh()
 
 
 @retry_when_busy()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -38,11 +39,18 @@ MODEL_NAME_CHARS = 100
 
 
 def answer_store(
-    *, task: Task, answer: ApiAnswer, api_call: ApiCall | None = None, via: str = "task_get"
+    *,
+    task: Task,
+    answer: ApiAnswer,
+    api_call: ApiCall | None = None,
+    via: str = "task_get",
+    base_price: Decimal = TASK_BASE_PRICE_USD,
 ) -> bool:
     """Store the answer once and mark the task collected; a replay is a harmless no-op.
 
     The answer is made storable first (see the module's docstring and ``MAX_ANSWER_CHARS``).
+    Its real cost is the model's charge plus ``base_price`` (a live call's base price for
+    ``via="live"``).
     """
     now = timezone.now()
     answer, notes = answer_storable(answer)
@@ -88,7 +96,7 @@ def answer_store(
                 )
                 for i, c in enumerate(answer.citations, start=1)
             )
-            _real_cost_record(task, answer, api_call)
+            _real_cost_record(task, answer, api_call, base_price)
     except IntegrityError:
         if Answer.objects.filter(task_id=task.pk).exists():
             return False  # a concurrent collector stored it first
@@ -166,7 +174,9 @@ def _notes(answer: ApiAnswer, cleaned: ApiAnswer, full: int, model_name: str) ->
     return notes
 
 
-def _real_cost_record(task: Task, answer: ApiAnswer, api_call: ApiCall | None) -> None:
+def _real_cost_record(
+    task: Task, answer: ApiAnswer, api_call: ApiCall | None, base_price: Decimal
+) -> None:
     """The model's charge, and the real cost that replaces the task's reservation."""
     task_cost_record(
         task=task,
@@ -180,10 +190,10 @@ def _real_cost_record(task: Task, answer: ApiAnswer, api_call: ApiCall | None) -
     task_cost_record(
         task=task,
         field="cost_real",
-        amount=answer.money_spent + TASK_BASE_PRICE_USD,
+        amount=answer.money_spent + base_price,
         api_call=api_call,
         message=(
-            f"Real cost: the model's charge plus the ${TASK_BASE_PRICE_USD} base task price; "
+            f"Real cost: the model's charge plus the ${base_price} base price; "
             "it replaces the reservation in the budgets."
         ),
     )

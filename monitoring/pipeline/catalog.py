@@ -1,4 +1,8 @@
-"""Refreshing the model catalogue from the API's ``models`` endpoint (a job calls this)."""
+"""Refreshing the model catalogue from the API's ``models`` endpoint (a job calls this).
+
+Each engine has its own list (``LlmModel.family``): the default engine's and those of the
+engines active monitors ask are refreshed, each with a client of that engine.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from django.conf import settings
 from monitoring.aisa.client import AisaClient
 from monitoring.aisa.errors import AisaError
 from monitoring.pipeline.client import api_client
+from monitoring.selectors.catalog import families_in_use
 from monitoring.services import catalog as catalog_services
 
 
@@ -24,3 +29,17 @@ def model_catalog_refresh(*, client: AisaClient | None = None, family: str | Non
         if own_client:
             client.close()
     return catalog_services.model_refresh_finish(refresh=refresh, models=models)
+
+
+def model_catalogs_refresh(*, client_for=None) -> list:
+    """Refresh the model list of every engine in use; one engine's failure (recorded on its
+    refresh) does not keep the others from refreshing."""
+    refreshes = []
+    for family in families_in_use():
+        client = client_for(family) if client_for else None
+        try:
+            refreshes.append(model_catalog_refresh(client=client, family=family))
+        finally:
+            if client is not None:
+                client.close()
+    return refreshes

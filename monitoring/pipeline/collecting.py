@@ -25,7 +25,7 @@ from monitoring.aisa.client import AisaClient
 from monitoring.aisa.contract import TASK_EXPIRY_HOURS, Endpoint, Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.aisa.text import clean_text, excerpt
-from monitoring.models import Task, TaskStatus
+from monitoring.models import Task, TaskMode, TaskStatus
 from monitoring.models.tasks import WAITING_STATUSES
 from monitoring.pipeline import ratelimit
 from monitoring.pipeline.answers import answer_store
@@ -56,8 +56,14 @@ def poll_interval(polls: int) -> timedelta:
     return POLL_INTERVALS[min(polls, len(POLL_INTERVALS) - 1)]
 
 
+def waiting_engines() -> list[str]:
+    """The engines with posted tasks waiting for their answers (each needs its own client)."""
+    waiting = Task.objects.filter(status__in=WAITING_STATUSES).exclude(provider_task_id="")
+    return sorted(set(waiting.values_list("engine", flat=True).distinct()))
+
+
 def tasks_collect(*, client: AisaClient, limit: int = 200, now=None) -> CollectReport:
-    """Poll the due posted tasks once each, as far as the rate limit allows.
+    """Poll the client's engine's due posted tasks once each, as far as the rate limit allows.
 
     When more are due than calls are left in the window, the oldest due are polled and the
     rest wait for a later pass; with the ``tasks_ready`` mode, tasks_ready is asked instead
@@ -66,7 +72,9 @@ def tasks_collect(*, client: AisaClient, limit: int = 200, now=None) -> CollectR
     now = now or timezone.now()
     report = CollectReport()
     due = Task.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), status__in=WAITING_STATUSES
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        status__in=WAITING_STATUSES,
+        engine=client.family,  # each task is fetched with its own engine's path
     ).exclude(provider_task_id="")
     tasks = list(due.order_by("next_attempt_at", "id")[:limit])
     limited = len(tasks) > ratelimit.calls_left(endpoint=Endpoint.TASK_GET)
@@ -101,7 +109,9 @@ def _ready_waiting(client: AisaClient, report: CollectReport) -> list[Task] | No
         return None
     ids = {item.id for item in ready}
     return list(
-        Task.objects.filter(provider_task_id__in=ids, status__in=WAITING_STATUSES).order_by("id")
+        Task.objects.filter(
+            provider_task_id__in=ids, status__in=WAITING_STATUSES, engine=client.family
+        ).order_by("id")
     )
 
 
@@ -137,7 +147,7 @@ def tasks_collect_burst(*, client: AisaClient, seconds: float, pause: float = 1.
         collected += report.collected
         if report.stopped:  # credentials or payment: polling again would fail the same way
             break
-        if not Task.objects.filter(status__in=WAITING_STATUSES).exists():
+        if not Task.objects.filter(status__in=WAITING_STATUSES, engine=client.family).exists():
             break
         time.sleep(pause)
     return collected
@@ -240,7 +250,8 @@ def _poll_later(task: Task, message: str, code: int | None) -> None:
 
 
 def tasks_ready_collect(*, client: AisaClient) -> CollectReport:
-    """Ask which tasks are done and fetch those at once (one list call instead of many polls)."""
+    """Ask which of the client's engine's tasks are done and fetch those at once (one list
+    call instead of many polls; tasks_ready is per family)."""
     report = CollectReport()
     ready = _ready_waiting(client, report)
     _fetch(client, ready or [], report)
@@ -270,9 +281,11 @@ def tasks_expire(*, now=None) -> int:
     """Tasks not completed within 72 hours are failed (and refunded) by the provider."""
     now = now or timezone.now()
     limit = now - timedelta(hours=TASK_EXPIRY_HOURS)
+    # A live call of unknown outcome is no provider task that expires: it stays unknown,
+    # its reservation counted, until an admin looks (``live``).
     stale = Task.objects.filter(
         Q(status__in=WAITING_STATUSES, posted_at__lt=limit)
-        | Q(status=TaskStatus.UNKNOWN, claimed_at__lt=limit)
+        | Q(status=TaskStatus.UNKNOWN, claimed_at__lt=limit, mode=TaskMode.STANDARD)
     )
     moved = tasks_transition(
         task_ids=stale.values_list("id", flat=True),

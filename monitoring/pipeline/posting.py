@@ -23,16 +23,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from monitoring.aisa.client import AisaClient
-from monitoring.aisa.contract import MAX_TASKS_PER_POST, TASK_PREPAYMENT_USD, Outcome
+from monitoring.aisa.contract import MAX_TASKS_PER_POST, TASK_PREPAYMENT_USD, Endpoint, Outcome
 from monitoring.aisa.errors import AisaError
 from monitoring.aisa.results import PostBatch, PostedTask
 from monitoring.aisa.text import clean_text
-from monitoring.models import ApiCall, PipelineHalt, Task, TaskStatus
+from monitoring.models import ApiCall, PipelineHalt, Task, TaskMode, TaskStatus
 from monitoring.models.money import usd
 from monitoring.models.tasks import POSTABLE_STATUSES
 from monitoring.pipeline import ratelimit
@@ -82,16 +83,19 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 
 
 def tasks_post(*, client: AisaClient, max_calls: int = 20, batch_size: int = MAX_TASKS_PER_POST):
-    """Post due queued tasks until none is left, the rate limit says wait, or a stop error."""
+    """Post due queued tasks of the client's engine until none is left, the rate limit says
+    wait, or a stop error. Only that engine's Standard tasks are claimed: a batch never
+    mixes families, since each family has its own task_post path."""
     report = PostReport()
+    engine = client.family
     for _ in range(max_calls):
         if pipeline_halt_get():
             report.halted = True
             break
-        call = _reserve_slot()
+        call = slot_reserve()
         if call is None:
             break
-        tasks = batch_claim(size=batch_size, report=report)
+        tasks = batch_claim(size=batch_size, report=report, engine=engine)
         if not tasks:
             ratelimit.call_slot_release(call=call)
             break
@@ -101,11 +105,18 @@ def tasks_post(*, client: AisaClient, max_calls: int = 20, batch_size: int = MAX
     return report
 
 
-def _reserve_slot() -> ApiCall | None:
-    """A slot for the next post, reserved before claiming so no task is claimed in vain."""
+def postable_engines() -> list[str]:
+    """The engines with Standard tasks due for a post (each gets its own client)."""
+    due = standard_due(timezone.now())
+    return sorted(set(due.values_list("engine", flat=True).distinct()))
+
+
+def slot_reserve(endpoint: Endpoint = Endpoint.TASK_POST) -> ApiCall | None:
+    """A slot for the next post (or live call), reserved before claiming so no task is
+    claimed in vain."""
     deadline = time.monotonic() + MAX_SLOT_WAIT
     while True:
-        call, wait = ratelimit.call_slot_reserve()
+        call, wait = ratelimit.call_slot_reserve(endpoint=endpoint)
         if call is not None:
             return call
         if time.monotonic() + wait > deadline:
@@ -113,54 +124,79 @@ def _reserve_slot() -> ApiCall | None:
         time.sleep(wait)
 
 
-def _due(now: datetime):
+def due_tasks(now: datetime):
+    """Tasks due for a claim, of either mode."""
     return Task.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         status__in=POSTABLE_STATUSES,
     )
 
 
-def batch_claim(*, size: int, report: PostReport | None = None) -> list[Task]:
-    """Claim up to ``size`` due tasks whose worst case fits the budgets; hold the others.
+def standard_due(now: datetime):
+    """Due Standard tasks, except those of engines asked live instead (``AISA_LIVE_FAMILIES``)."""
+    return (
+        due_tasks(now)
+        .filter(mode=TaskMode.STANDARD)
+        .exclude(engine__in=list(settings.AISA_LIVE_FAMILIES))
+    )
+
+
+def batch_claim(
+    *, size: int, report: PostReport | None = None, engine: str | None = None
+) -> list[Task]:
+    """Claim up to ``size`` due Standard tasks (of ``engine``, when given) whose worst case
+    fits the budgets; hold the others.
 
     Each claimed task reserves its worst-case cost in the same transaction, under the lock
     every worker takes, so concurrent workers together can never commit past a cap.
     """
     report = report or PostReport()
-    token = secrets.token_hex(8)
     with transaction.atomic():
         ratelimit.lock("claim")  # budget check + claim are one step for all workers
-        now = timezone.now()
-        due = _due(now)
-        workspace_ids = sorted(set(due.values_list("workspace_id", flat=True).distinct()))
-        if not workspace_ids:
-            return []
-        allowance = budget.allowance_get(now=now, workspace_ids=workspace_ids)
-        open_ids = [ws for ws in workspace_ids if allowance.is_open(ws)]
-        closed = due.filter(status=TaskStatus.QUEUED).exclude(workspace_id__in=open_ids)
-        _hold_closed(closed, allowance, report)
-        reserves, refused = _choose(due.filter(workspace_id__in=open_ids), size, allowance)
-        _hold(refused, report)
-        if not reserves:
-            return []
-        moved = tasks_transition(
-            task_ids=list(reserves),
-            to=TaskStatus.POSTING,
-            message="Claimed for posting.",
-            claim_token=token,
-            claimed_at=now,
+        due = standard_due(timezone.now())
+        if engine is not None:
+            due = due.filter(engine=engine)
+        return claim_locked(due=due, size=size, report=report, message="Claimed for posting.")
+
+
+def claim_locked(*, due, size: int, report, message: str, **fields) -> list[Task]:
+    """Claim up to ``size`` of ``due`` under the budgets (the caller holds the claim lock).
+
+    Tasks whose worst case does not fit are held, each with its reason; each claimed task
+    moves to ``posting`` with a claim token and its reservation as a cost row. Posting and
+    live calls both claim through here. ``report`` counts the held tasks (``held``).
+    """
+    token = secrets.token_hex(8)
+    now = timezone.now()
+    workspace_ids = sorted(set(due.values_list("workspace_id", flat=True).distinct()))
+    if not workspace_ids:
+        return []
+    allowance = budget.allowance_get(now=now, workspace_ids=workspace_ids)
+    open_ids = [ws for ws in workspace_ids if allowance.is_open(ws)]
+    closed = due.filter(status=TaskStatus.QUEUED).exclude(workspace_id__in=open_ids)
+    _hold_closed(closed, allowance, report)
+    reserves, refused = _choose(due.filter(workspace_id__in=open_ids), size, allowance)
+    _hold(refused, report)
+    if not reserves:
+        return []
+    moved = tasks_transition(
+        task_ids=list(reserves),
+        to=TaskStatus.POSTING,
+        message=message,
+        claim_token=token,
+        claimed_at=now,
+        **fields,
+    )
+    tasks_cost_record(
+        amounts={pk: reserves[pk] for pk in moved},
+        field="cost_reserved",
+        message="Reserved against the budgets: the most this task can cost.",
+    )
+    return list(
+        Task.objects.filter(claim_token=token, status=TaskStatus.POSTING).order_by(
+            "created_at", "id"
         )
-        tasks_cost_record(
-            amounts={pk: reserves[pk] for pk in moved},
-            field="cost_reserved",
-            message="Reserved against the budgets: the most this task can cost.",
-        )
-        tasks = list(
-            Task.objects.filter(claim_token=token, status=TaskStatus.POSTING).order_by(
-                "created_at", "id"
-            )
-        )
-    return tasks
+    )
 
 
 #: How many of the oldest due tasks one claim looks at (a few batches' worth).
@@ -176,12 +212,12 @@ def _choose(due, size: int, allowance) -> tuple[dict[int, Decimal], dict[int, st
     chosen: dict[int, Decimal] = {}
     refused: dict[int, str] = {}
     rows = due.order_by("created_at", "id").values_list(
-        "id", "workspace_id", "status", "request_body"
+        "id", "workspace_id", "status", "request_body", "engine"
     )
-    for pk, ws, status, body in rows[: size * CLAIM_WINDOW_BATCHES + HOLD_BATCH]:
+    for pk, ws, status, body, engine in rows[: size * CLAIM_WINDOW_BATCHES + HOLD_BATCH]:
         if len(chosen) == size and (not refused or len(refused) >= HOLD_BATCH):
             break
-        worst = allowance.worst_case(body if isinstance(body, dict) else {})
+        worst = allowance.worst_case(body if isinstance(body, dict) else {}, engine)
         limit = allowance.refusal(ws, worst)
         if limit is None:
             if len(chosen) < size:
@@ -232,10 +268,10 @@ def batch_post(*, client: AisaClient, tasks: list[Task], call: ApiCall, report: 
     try:
         batch = client.task_post([t.request_body for t in tasks])
     except AisaError as exc:
-        _call_finish(call, error=exc)
+        call_finish(call, error=exc)
         _batch_failed(tasks, exc, call, report)
         return
-    _call_finish(call, batch=batch)
+    call_finish(call, batch=batch)
     by_tag = {outcome.tag: outcome for outcome in batch.tasks}
     for task in tasks:
         outcome = by_tag.get(task.tag) or PostedTask.missing(task.tag)
@@ -291,7 +327,8 @@ def _plus_one():
     return F("attempts") + 1
 
 
-def _call_finish(call: ApiCall, *, batch: PostBatch | None = None, error: AisaError | None = None):
+def call_finish(call: ApiCall, *, batch: PostBatch | None = None, error: AisaError | None = None):
+    """Record on the call's ledger row what came back: the batch, or the error."""
     call.finished_at = timezone.now()
     if batch is not None:
         call.http_status = batch.call.http_status
@@ -345,7 +382,7 @@ def _task_outcome(task: Task, outcome: PostedTask, call: ApiCall, report: PostRe
         # A task-level "not found" concerns that task only; at envelope level it means a
         # wrong path (configuration), which halts posting.
         kind = Outcome.PERMANENT if outcome.outcome is Outcome.NOT_FOUND else outcome.outcome
-        _failed(task, kind, outcome.status_code, message, call, report)
+        claim_failed(task, kind, outcome.status_code, message, call, report)
 
 
 def _gateway_share(call: ApiCall, task_cost: Decimal | None) -> Decimal | None:
@@ -358,7 +395,9 @@ def _gateway_share(call: ApiCall, task_cost: Decimal | None) -> Decimal | None:
 def _batch_failed(tasks: list[Task], exc: AisaError, call: ApiCall, report: PostReport) -> None:
     for task in tasks:
         try:
-            _failed(task, exc.outcome, exc.status_code, str(exc), call, report, exc.retry_after)
+            claim_failed(
+                task, exc.outcome, exc.status_code, str(exc), call, report, exc.retry_after
+            )
         except DATABASE_TROUBLE:
             raise
         except Exception as error:
@@ -368,8 +407,9 @@ def _batch_failed(tasks: list[Task], exc: AisaError, call: ApiCall, report: Post
     report.errors.append(str(exc))
 
 
-def _failed(task, outcome: Outcome, code, message, call, report, retry_after=None) -> None:
-    """Where a task goes when its post did not create it (or may have)."""
+def claim_failed(task, outcome: Outcome, code, message, call, report, retry_after=None) -> None:
+    """Where a claimed task goes when its call did not create it (or may have): posting's
+    rules, which live calls share for every outcome but ``unknown``."""
     leave = partial(_leave_posting, task, call=call, code=code, message=message)
     if outcome is Outcome.UNKNOWN:
         leave(

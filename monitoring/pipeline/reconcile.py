@@ -25,9 +25,9 @@ from django.db.models import Min
 from django.utils import timezone
 
 from monitoring.aisa.client import AisaClient
-from monitoring.aisa.contract import Outcome
+from monitoring.aisa.contract import LIVE_CALL_MAX_SECONDS, Outcome
 from monitoring.aisa.errors import AisaError
-from monitoring.models import Task, TaskStatus
+from monitoring.models import Task, TaskMode, TaskStatus
 from monitoring.pipeline.isolation import DATABASE_TROUBLE, error_text, task_note_once
 from monitoring.pipeline.posting import FIRST_POLL_AFTER
 from monitoring.services.history import task_cost_record, task_transition, tasks_transition
@@ -60,14 +60,31 @@ def claim_timeout() -> timedelta:
     return timedelta(seconds=settings.AISA_CONNECT_TIMEOUT + settings.AISA_READ_TIMEOUT + 30)
 
 
+def live_claim_timeout() -> timedelta:
+    """How long a live call's claim may stay in ``posting``: a live answer may take
+    ``LIVE_CALL_MAX_SECONDS``, so the post's shorter timeout would cut live calls short."""
+    return timedelta(seconds=settings.AISA_CONNECT_TIMEOUT + LIVE_CALL_MAX_SECONDS + 30)
+
+
 def stale_claims_mark_unknown(*, now=None) -> int:
     now = now or timezone.now()
-    stale = Task.objects.filter(status=TaskStatus.POSTING, claimed_at__lt=now - claim_timeout())
+    posting = Task.objects.filter(status=TaskStatus.POSTING)
+    stale = posting.filter(mode=TaskMode.STANDARD, claimed_at__lt=now - claim_timeout())
     moved = tasks_transition(
         task_ids=stale.values_list("id", flat=True),
         to=TaskStatus.UNKNOWN,
         allowed_from=[TaskStatus.POSTING],
         message="The posting worker stopped mid-post; outcome unknown until reconciled.",
+    )
+    stale_live = posting.filter(mode=TaskMode.LIVE, claimed_at__lt=now - live_claim_timeout())
+    moved += tasks_transition(
+        task_ids=stale_live.values_list("id", flat=True),
+        to=TaskStatus.UNKNOWN,
+        allowed_from=[TaskStatus.POSTING],
+        message=(
+            "The worker stopped during this live call; its outcome is unknown and it is "
+            "not asked again automatically (an admin may retry it)."
+        ),
     )
     return len(moved)
 
@@ -75,7 +92,9 @@ def stale_claims_mark_unknown(*, now=None) -> int:
 def tasks_reconcile(*, client: AisaClient, now=None) -> ReconcileReport:
     now = now or timezone.now()
     report = ReconcileReport(stale=stale_claims_mark_unknown(now=now))
-    unknown = Task.objects.filter(status=TaskStatus.UNKNOWN)
+    # Only Standard tasks: id_list lists posted tasks, and a live call of unknown outcome
+    # must never be "confirmed absent" and asked again (it may have been answered, billed).
+    unknown = Task.objects.filter(status=TaskStatus.UNKNOWN, mode=TaskMode.STANDARD)
     oldest = unknown.aggregate(oldest=Min("claimed_at"))["oldest"]
     if not unknown.exists():
         return report

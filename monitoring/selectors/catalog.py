@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from monitoring.aisa import contract
 from monitoring.aisa.contract import ModelInfo
-from monitoring.models import LlmModel, ModelRefresh
+from monitoring.models import LlmModel, ModelRefresh, Monitor
 
 
 def model_catalog(*, family: str | None = None) -> dict[str, ModelInfo]:
@@ -32,3 +33,12 @@ def model_refresh_status(*, family: str | None = None) -> dict:
         "last": refreshes.first(),
         "last_ok": refreshes.filter(ok=True).first(),
     }
+
+
+def families_in_use() -> list[str]:
+    """The engines whose model lists are needed: the default, and every engine an active
+    monitor asks (in the contract's order)."""
+    used = {settings.AISA_LLM_FAMILY}
+    for monitor in Monitor.objects.filter(is_active=True).only("engines", "request_settings"):
+        used.update(engine for engine, _ in monitor.targets)
+    return [family for family in contract.LLM_FAMILIES if family in used]

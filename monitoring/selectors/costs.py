@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KT
 from django.utils import timezone
@@ -127,17 +126,17 @@ def cost_by_prompt(*, workspace: Workspace, since: datetime, limit: int = TOP_PR
 
 
 def cost_by_model(*, workspace: Workspace, since: datetime):
-    """Per model as sent (the engine is the installation's LLM family, one for now)."""
+    """Per engine and model as sent (the engine is the task's own)."""
     rows = (
         Task.objects.filter(workspace=workspace, created_at__gte=since)
         .order_by()
-        .values(model=KT("request_body__model_name"))
+        .values("engine", model=KT("request_body__model_name"))
         .annotate(**_totals())
         .order_by(
             F("real").desc(nulls_last=True), F("spent").desc(nulls_last=True), "-tasks", "model"
         )
     )
-    return [_money(row) | {"engine": settings.AISA_LLM_FAMILY} for row in rows]
+    return [_money(row) for row in rows]
 
 
 def cost_by_monitor(*, workspace: Workspace, since: datetime):

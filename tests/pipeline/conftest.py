@@ -27,6 +27,22 @@ def pipeline_settings(settings):
 
 
 @pytest.fixture
+def engines_settings(pipeline_settings, sandbox):
+    """The pipeline's settings against the sandbox, Claude the default engine, none live."""
+    pipeline_settings.AISA_BASE_URL = sandbox.aisa_base_url
+    pipeline_settings.AISA_API_KEY = "sk-aisa-test-key"
+    pipeline_settings.AISA_LIVE_FAMILIES = []
+    pipeline_settings.AISA_LLM_FAMILY = "claude"
+    return pipeline_settings
+
+
+@pytest.fixture
+def no_post_enqueue(monkeypatch):
+    """Creating tasks enqueues a post on the broker; these tests post themselves."""
+    monkeypatch.setattr("monitoring.services.tasks.post_enqueue", lambda: None)
+
+
+@pytest.fixture
 def queue(db, pipeline_settings):
     """queue(n, workspace=None, text=...) -> n queued tasks, one prompt each."""
 
