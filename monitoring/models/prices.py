@@ -74,16 +74,20 @@ def _tokens(text: str) -> int:
     return len(text) // 3 + 1
 
 
-def worst_case_cost(body: dict, rates: Rates) -> Decimal:
-    """The most one task with this request body can cost: every token budget used up."""
+def worst_case_cost(body: dict, rates: Rates, *, engine: str = contract.DEFAULT_FAMILY) -> Decimal:
+    """The most one task with this request body can cost: every token budget used up.
+
+    ``engine`` matters: a Perplexity answer always searches, and a ChatGPT or Perplexity
+    model may reason without any switch in the body (``contract.may_search/may_reason``).
+    """
     context = [body.get("user_prompt") or "", body.get("system_message") or ""]
     context += [str(turn.get("message", "")) for turn in body.get("message_chain") or []]
     input_tokens = sum(_tokens(t) for t in context) + 16
     output_tokens = int(body.get("max_output_tokens") or contract.DEFAULT_OUTPUT_TOKENS)
-    if body.get("use_reasoning"):
+    if contract.may_reason(body, family=engine):
         output_tokens *= REASONING_OUTPUT_FACTOR
     searches = 0
-    if body.get("web_search"):
+    if contract.may_search(body, family=engine):
         searches = WORST_SEARCHES
         input_tokens += WORST_SEARCH_INPUT_TOKENS
     cost = (

@@ -125,6 +125,20 @@ class Monitor(models.Model):
         """(engine, model name) pairs each run asks, in order."""
         return engine_targets(self.engines, self.request_settings)
 
+    def engine_requests(self) -> list[tuple[str, dict]]:
+        """Each engine a run asks with the settings it is sent (``engine_settings``)."""
+        return [
+            (engine, engine_settings(self.request_settings, engine=engine, model_name=model))
+            for engine, model in self.targets
+        ]
+
+
+def engine_settings(request_settings: dict, *, engine: str, model_name: str) -> dict:
+    """A monitor's shared settings as one engine is asked them: its model, and only the
+    fields its family takes (``contract.settings_for_family``)."""
+    settings = {**request_settings, "model_name": model_name or request_settings.get("model_name")}
+    return contract.settings_for_family(settings, family=engine)
+
 
 def engine_targets(engines, request_settings) -> list[tuple[str, str]]:
     """The (engine, model) pairs of a monitor's or a run's ``engines`` list, read leniently:

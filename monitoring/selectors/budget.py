@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Q, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
+from monitoring.aisa import contract
 from monitoring.aisa.contract import TASK_PREPAYMENT_USD
 from monitoring.models import ModelPrice, Task, Workspace
 from monitoring.models.money import money_field, usd
@@ -101,8 +102,8 @@ class Allowance:
         self.counted_today += amount
         self.counted_month[workspace_id] = self.counted_month.get(workspace_id, 0) + amount
 
-    def worst_case(self, body: dict) -> Decimal:
-        return worst_case_cost(body, self.rates(body))
+    def worst_case(self, body: dict, engine: str = contract.DEFAULT_FAMILY) -> Decimal:
+        return worst_case_cost(body, self.rates(body), engine=engine)
 
     def rates(self, body: dict) -> Rates:
         return rates_for(str(body.get("model_name") or ""), self.prices)

@@ -17,6 +17,7 @@ from django.db.models import Avg, Count, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from monitoring.aisa import contract
 from monitoring.aisa.contract import TASK_PREPAYMENT_USD
 from monitoring.models import Task, TaskStatus, Workspace
 from monitoring.models.money import usd
@@ -97,14 +98,16 @@ def send_estimate_get(
     *,
     workspace: Workspace,
     bodies: Sequence[dict],
+    engines: Sequence[str] | None = None,
     now: datetime | None = None,
     allowance: budget.Allowance | None = None,
     history: dict | None = None,
 ) -> SendEstimate:
     """The three costs of sending these task bodies now, and what the budgets leave.
 
-    A page estimating many sends (the monitors page) reads the ``allowance`` and the
-    ``history`` once and passes them to each call.
+    ``engines`` names each body's engine (the default engine's when not given): the worst
+    case depends on it. A page estimating many sends (the monitors page) reads the
+    ``allowance`` and the ``history`` once and passes them to each call.
     """
     now = now or timezone.now()
     if allowance is None:
@@ -113,8 +116,9 @@ def send_estimate_get(
         history = history_costs_get(workspace=workspace, now=now)
     expected = worst = Decimal(0)
     history_n = 0
-    for body in bodies:
-        task_worst = allowance.worst_case(body)
+    engines = engines or [contract.DEFAULT_FAMILY] * len(bodies)
+    for body, engine in zip(bodies, engines, strict=True):
+        task_worst = allowance.worst_case(body, engine)
         worst += task_worst
         average, n = history.get(_kind(body), (None, 0))
         if average is None:
@@ -129,7 +133,9 @@ def send_estimate_get(
     ]
     return SendEstimate(
         tasks=len(bodies),
-        prepaid=TASK_PREPAYMENT_USD * len(bodies),
+        # Live calls (Perplexity's) are paid as answered: no prepayment.
+        prepaid=TASK_PREPAYMENT_USD
+        * sum(1 for e in engines if e not in contract.LIVE_ONLY_FAMILIES),
         expected=usd(expected),
         worst=usd(worst),
         history_n=history_n,
@@ -156,13 +162,20 @@ def monitor_projection_get(
     bodies: Sequence[dict],
     schedule: str,
     cron: str = "",
+    engines: Sequence[str] | None = None,
     now: datetime | None = None,
     allowance: budget.Allowance | None = None,
     history: dict | None = None,
 ) -> dict:
-    """What a monitor sending these bodies each run would cost over the next 30 days."""
+    """What a monitor sending these bodies (of these ``engines``) each run would cost over
+    the next 30 days."""
     per_run = send_estimate_get(
-        workspace=workspace, bodies=bodies, now=now, allowance=allowance, history=history
+        workspace=workspace,
+        bodies=bodies,
+        engines=engines,
+        now=now,
+        allowance=allowance,
+        history=history,
     )
     runs = runs_per_month(schedule=schedule, cron=cron, now=now)
     return {

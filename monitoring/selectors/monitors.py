@@ -159,10 +159,15 @@ def _monitors(workspace: Workspace, monitor_ids: list[int] | None):
     return list(monitors)
 
 
-def _bodies(monitor: Monitor, prompts: list[Prompt]) -> list[dict]:
-    """Every task body one run sends (the builder's ``bodies``, from the saved settings)."""
-    one = [p.task_body(request_settings=monitor.request_settings) for p in prompts]
-    return one * monitor.samples_per_run
+def _bodies(monitor: Monitor, prompts: list[Prompt]) -> tuple[list[dict], list[str]]:
+    """Every task body one run sends, and each one's engine: every prompt, sample and engine
+    (the settings as that engine is sent them, with its model)."""
+    bodies, engines = [], []
+    for engine, settings in monitor.engine_requests():
+        one = [p.task_body(request_settings=settings) for p in prompts]
+        bodies += one * monitor.samples_per_run
+        engines += [engine] * (len(one) * monitor.samples_per_run)
+    return bodies, engines
 
 
 def monitor_rows_get(
@@ -179,9 +184,11 @@ def monitor_rows_get(
     rows = []
     for monitor in monitors:
         prompts = _scope_prompts(monitor)
+        bodies, engines = _bodies(monitor, prompts)
         projection = estimates.monitor_projection_get(
             workspace=workspace,
-            bodies=_bodies(monitor, prompts),
+            bodies=bodies,
+            engines=engines,
             schedule=monitor.schedule,
             cron=monitor.cron,
             now=now,

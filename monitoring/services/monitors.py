@@ -15,20 +15,12 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from monitoring.aisa import contract
 from monitoring.models import Monitor, MonitorRun, Prompt, Tag, Task, TaskStatus, Workspace
 from monitoring.models.requests import RunTrigger
 from monitoring.models.tasks import CANCELLABLE_STATUSES
 from monitoring.selectors.monitors import monitor_prompts_get
 from monitoring.services.history import tasks_transition
 from monitoring.services.tasks import task_batch_create
-
-
-def engine_settings(request_settings: dict, *, engine: str, model_name: str) -> dict:
-    """A monitor's shared settings as one engine is asked them: its model, and only the
-    fields its family takes (``contract.settings_for_family``)."""
-    settings = {**request_settings, "model_name": model_name or request_settings.get("model_name")}
-    return contract.settings_for_family(settings, family=engine)
 
 
 class MonitorPaused(Exception):
@@ -131,13 +123,11 @@ def monitor_run_create(
             )
             prompts = monitor_prompts_get(monitor=monitor)  # a tag's, as tagged right now
             tasks = []
-            for engine, model_name in monitor.targets:  # each engine with its own model
+            for engine, settings in monitor.engine_requests():  # each with its own model
                 tasks += task_batch_create(
                     workspace=monitor.workspace,
                     prompts=prompts,
-                    request_settings=engine_settings(
-                        monitor.request_settings, engine=engine, model_name=model_name
-                    ),
+                    request_settings=settings,
                     samples=monitor.samples_per_run,
                     monitor=monitor,
                     monitor_run=run,

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from monitoring.access import workspace_access, workspace_object_or_404
+from monitoring.aisa import contract
 from monitoring.forms.monitors import MonitorForm, monitor_fields
 from monitoring.selectors import catalog
 from monitoring.selectors import monitors as monitor_selectors
@@ -31,8 +32,16 @@ def _monitor(request, workspace_id: int, monitor_id: int, *, write: bool = False
 
 
 def _form(request, workspace, monitor=None) -> MonitorForm:
+    """The form with every engine's model list (a monitor may ask several engines)."""
     data = request.POST if request.method == "POST" else None
-    return MonitorForm(data, workspace=workspace, models=catalog.model_catalog(), monitor=monitor)
+    catalogs = {family: catalog.model_catalog(family=family) for family in contract.LLM_FAMILIES}
+    return MonitorForm(
+        data,
+        workspace=workspace,
+        models=catalogs[contract.DEFAULT_FAMILY],
+        monitor=monitor,
+        catalogs=catalogs,
+    )
 
 
 @require_GET

@@ -173,13 +173,15 @@ def _monitor(request, membership: Membership):
         )
         messages.success(request, f"Saved the monitor “{monitor.name}”.")
         return _go(membership, "results")
-    projection = (
-        estimates.monitor_projection_get(
-            workspace=workspace, bodies=form.bodies(), schedule=form.cleaned_data["schedule"]
+    projection = None
+    if valid:
+        bodies, engines = form.sends()
+        projection = estimates.monitor_projection_get(
+            workspace=workspace,
+            bodies=bodies,
+            engines=engines,
+            schedule=form.cleaned_data["schedule"],
         )
-        if valid
-        else None
-    )
     context = {
         "form": form,
         "models": models,
