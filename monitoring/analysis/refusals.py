@@ -2,9 +2,13 @@
 
 "I couldn't find information about Acme CRM" names Acme CRM but is the opposite of a
 recommendation, so a brand named there must not count as a mention. The unit is the
-*clause* that holds the refusal phrase: the sentence, cut at contrast words, because Claude
-typically goes on in the same sentence with "…, but HubSpot and Pipedrive are popular
-alternatives", and those brands are real mentions.
+*clause* that holds the refusal phrase: the sentence, cut at contrast words, because an
+assistant typically goes on in the same sentence with "…, but HubSpot and Pipedrive are
+popular alternatives", and those brands are real mentions.
+
+Each engine words it its own way (Claude "I couldn't find information about X", ChatGPT
+"I'm not aware of X", Gemini "I don't have enough information about X", Perplexity "The
+search results do not mention X"); the phrases below cover all four, tested per engine.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ from dataclasses import dataclass
 
 _APOS = "['\u2019]"
 _FILLER = r"(?:[\w-]+\s+){0,3}?"  # "any", "specific", "up-to-date reliable", ...
-_KNOWLEDGE = r"(?:information|info|details|data|knowledge|record|records|evidence|mention)"
+_KNOWLEDGE = (
+    r"(?:information|info|details|data|knowledge|record|records|evidence|mention"
+    r"|sources|results|references|coverage)"  # Perplexity's "reliable sources about X"
+)
 _CANNOT = (
     rf"(?:could\s*n{_APOS}?t|could\s+not|can{_APOS}?t|cannot|can\s+not|was\s*n{_APOS}?t\s+able\s+to"
     rf"|was\s+not\s+able\s+to|was\s+unable\s+to|am\s+unable\s+to|{_APOS}m\s+unable\s+to"
@@ -23,6 +30,7 @@ _CANNOT = (
 )
 _DO_NOT = rf"(?:do\s*n{_APOS}?t|do\s+not|did\s*n{_APOS}?t|did\s+not)"
 _I_AM = rf"(?:I{_APOS}m|I\s+am)"
+_THEY_DO_NOT = rf"(?:do|does|did)(?:\s*n{_APOS}?t|\s+not)"
 
 _REFUSAL_RE = re.compile(
     "|".join(
@@ -33,21 +41,36 @@ _REFUSAL_RE = re.compile(
             rf"\bI\s+{_DO_NOT}\s+have\s+{_FILLER}{_KNOWLEDGE}\b",
             # I have no (specific) information about X
             rf"\bI\s+have\s+no\s+{_FILLER}{_KNOWLEDGE}\b",
-            # I'm not familiar with X / I'm not aware of X
-            rf"\b{_I_AM}\s+not\s+(?:familiar\s+with|aware\s+of)\b",
+            # I'm not familiar with X / I'm not aware of X / I'm not sure what X is (ChatGPT)
+            rf"\b{_I_AM}\s+not\s+(?:familiar\s+with|aware\s+of|sure\s+what)\b",
             # X isn't a company I'm familiar with
             rf"\b(?:is\s*n{_APOS}t|is\s+not)\s+{_FILLER}{_I_AM}\s+familiar\s+with\b",
             # I don't recognize / know of X
             rf"\bI\s+{_DO_NOT}\s+(?:recogni[sz]e|know\s+of)\b",
-            # (there is) no (public) information about X
-            rf"\bno\s+{_FILLER}information\s+(?:about|on|regarding|for)\b",
+            # (there is) no (public) information (available) about X
+            rf"\bno\s+{_FILLER}information\s+(?:(?:publicly\s+)?available\s+)?"
+            r"(?:about|on|regarding|for)\b",
+            # The (provided) search results / sources do not mention X (Perplexity)
+            rf"\b(?:search\s+results|sources)\s+{_THEY_DO_NOT}\s+"
+            r"(?:mention|contain|include|cover|provide|discuss)\b",
         )
     ),
     re.IGNORECASE,
 )
 
 #: Every refusal phrase contains one of these (lower case).
-_TRIGGERS = ("find", "have", "familiar", "aware", "recogni", "know of", "information")
+_TRIGGERS = (
+    "find",
+    "have",
+    "familiar",
+    "aware",
+    "not sure",
+    "recogni",
+    "know of",
+    "information",
+    "results",
+    "sources",
+)
 
 # Where a clause ends: a sentence end, a line break, a semicolon, a spaced dash, or a
 # contrast word that starts a new thought ("…, but HubSpot is …").
