@@ -35,6 +35,7 @@ def test_it_exports_answers(viewer_client, workspace, data):
         "money_spent",
         "text",
         "prompt_version",
+        "engine",
     ]
     assert len(rows) == 11
     assert {r[10] for r in rows[1:]} >= {"Acme is great. Beta too.", "Nothing useful here, sorry."}
@@ -55,6 +56,7 @@ def test_it_exports_mentions(viewer_client, workspace, data):
         "rank",
         "first_offset",
         "prompt_version",
+        "engine",
     ]
     assert len(rows) == 1 + 7 + 6 + 3
     first = next(r for r in rows[1:] if r[0] == str(data["answers"][4].pk) and r[4] == "Acme")
@@ -94,6 +96,7 @@ def test_it_exports_costs_including_failed_tasks(viewer_client, workspace, data)
         "money_spent",
         "cost_real",
         "prompt_version",
+        "engine",
     ]
     assert len(rows) == 13
     assert sorted(r[3] for r in rows[1:])[:2] == ["collected", "collected"]

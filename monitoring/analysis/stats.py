@@ -111,3 +111,102 @@ def mean_position(ranks: Sequence[int]) -> float | None:
 def _check_counts(k: int, n: int) -> None:
     if n < 0 or k < 0 or k > n:
         raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+
+
+def chi_square_independence(
+    counts: Sequence[tuple[int, int]],
+) -> tuple[float, int, float, float] | None:
+    """Pearson's chi-square test that the rate ``k / n`` is the same in every group.
+
+    ``counts`` holds one ``(k, n)`` per group (an engine): the 2 × groups table of
+    successes and failures. Returns ``(statistic, degrees of freedom, p-value, smallest
+    expected count)``, or None when there is nothing to test (fewer than two groups with
+    answers, or all successes or all failures). The p-value rests on the chi-square
+    approximation, which needs expected counts of about 5 or more (``MIN_EXPECTED``);
+    the caller reads the smallest one to say when the counts are too few to trust it.
+    """
+    groups = [(k, n) for k, n in counts if n]
+    for k, n in groups:
+        _check_counts(k, n)
+    total = sum(n for _, n in groups)
+    successes = sum(k for k, _ in groups)
+    if len(groups) < 2 or successes in (0, total):
+        return None
+    rate = successes / total
+    statistic, smallest = 0.0, math.inf
+    for k, n in groups:
+        for observed, expected in ((k, n * rate), (n - k, n * (1 - rate))):
+            statistic += (observed - expected) ** 2 / expected
+            smallest = min(smallest, expected)
+    df = len(groups) - 1
+    return statistic, df, chi_square_p(statistic, df), smallest
+
+
+def chi_square_p(statistic: float, df: int) -> float:
+    """Upper tail P(X >= statistic) of the chi-square distribution with ``df`` degrees of
+    freedom: the regularised upper incomplete gamma function Q(df/2, statistic/2)."""
+    if df < 1:
+        raise ValueError(f"need df >= 1, got {df}")
+    if statistic <= 0:
+        return 1.0
+    return _gamma_q(df / 2, statistic / 2)
+
+
+def _gamma_q(a: float, x: float) -> float:
+    """Q(a, x) by its series below ``a + 1`` and its continued fraction above (the
+    standard split: each converges fast on its side)."""
+    log_prefix = a * math.log(x) - x - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1 / a
+        denominator = a
+        for _ in range(500):
+            denominator += 1
+            term *= x / denominator
+            total += term
+            if abs(term) < abs(total) * 1e-15:
+                break
+        return max(0.0, 1 - total * math.exp(log_prefix))
+    # Lentz's method for the continued fraction of Q.
+    tiny = 1e-300
+    b = x + 1 - a
+    c, d = 1 / tiny, 1 / b
+    fraction = d
+    for i in range(1, 500):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        step = d * c
+        fraction *= step
+        if abs(step - 1) < 1e-15:
+            break
+    return min(1.0, math.exp(log_prefix) * fraction)
+
+
+def mantel_haenszel(strata: Sequence[tuple[int, int, int, int]]) -> tuple[float, float] | None:
+    """Cochran–Mantel–Haenszel test that two conditions have the same rate within strata.
+
+    Each stratum (a prompt, asked by one engine) is ``(k1, n1, k2, n2)``: the rate under
+    condition 1 (e.g. with web search) and under condition 2 (without). Comparing within
+    each stratum, then summing, keeps a prompt asked more often under one condition from
+    passing its own rate off as the condition's (Simpson's paradox of a pooled test).
+    Returns ``(statistic, p-value)`` on one degree of freedom, without continuity
+    correction, or None when no stratum varies (nothing to test).
+    """
+    observed = expected = variance = 0.0
+    for k1, n1, k2, n2 in strata:
+        _check_counts(k1, n1)
+        _check_counts(k2, n2)
+        total, successes = n1 + n2, k1 + k2
+        if n1 == 0 or n2 == 0 or total < 2:
+            continue
+        observed += k1
+        expected += n1 * successes / total
+        variance += n1 * n2 * successes * (total - successes) / (total * total * (total - 1))
+    if variance == 0:
+        return None
+    statistic = (observed - expected) ** 2 / variance
+    return statistic, chi_square_p(statistic, 1)

@@ -11,7 +11,16 @@ from datetime import timedelta
 from django import forms
 
 from monitoring.forms.fields import FilterDateField, IdField
-from monitoring.models import Answer, Brand, BrandKind, Monitor, Prompt, Tag, Workspace
+from monitoring.models import (
+    ENGINE_CHOICES,
+    Answer,
+    Brand,
+    BrandKind,
+    Monitor,
+    Prompt,
+    Tag,
+    Workspace,
+)
 from monitoring.selectors.filters import MAX_DAYS, Filters, default_range
 
 WEB_CHOICES = [("", "Web search: any"), ("on", "Web search on"), ("off", "Web search off")]
@@ -24,6 +33,7 @@ class DashboardFilterForm(forms.Form):
     prompt = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     monitor = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     model = forms.ChoiceField(required=False)
+    engine = forms.ChoiceField(required=False)
     web = forms.ChoiceField(required=False, choices=WEB_CHOICES)
     own = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
 
@@ -48,18 +58,33 @@ class DashboardFilterForm(forms.Form):
         self.fields["monitor"].choices = [("", "All monitors")] + list(
             Monitor.objects.filter(workspace_id=ws).values_list("id", "name")
         )
-        models = (
+        # One query for both menus: the (engine, model) pairs that answered.
+        pairs = list(
             Answer.objects.filter(workspace_id=ws)
-            .order_by("model_name")
-            .values_list("model_name", flat=True)
+            .order_by("model_name", "engine")
+            .values_list("engine", "model_name")
             .distinct()
         )
+        models = list(dict.fromkeys(model for _, model in pairs))
         self.fields["model"].choices = [("", "All models")] + [(m, m) for m in models]
+        #: (engine, label) of the engines with answers in the workspace, in the API's order:
+        #: the filter offers only those, and the pages name them instead of one engine.
+        present = {engine for engine, _ in pairs}
+        self.engines = [(key, label) for key, label in ENGINE_CHOICES if key in present]
+        self.fields["engine"].choices = [("", "All engines")] + self.engines
         own = list(
             Brand.objects.filter(workspace_id=ws, kind=BrandKind.OWN).values_list("id", "name")
         )
         self.fields["own"].choices = [("", "First own brand")] + own
         self.own_brand_count = len(own)
+
+    @property
+    def engine_names(self) -> str:
+        """The engines that answered, in words ("ChatGPT and Gemini"); empty when none."""
+        labels = [label for _, label in self.engines]
+        if len(labels) < 2:
+            return "".join(labels)
+        return ", ".join(labels[:-1]) + " and " + labels[-1]
 
     def filters(self) -> Filters:
         default_start, default_end = default_range()
@@ -76,6 +101,7 @@ class DashboardFilterForm(forms.Form):
             prompt=data.get("prompt"),
             monitor=data.get("monitor"),
             model=data.get("model") or "",
+            engine=data.get("engine") or "",
             web=data.get("web") or "",
             own=data.get("own"),
             **self.drill_down(data),

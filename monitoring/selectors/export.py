@@ -13,8 +13,9 @@ from monitoring.selectors.filters import Filters
 CHUNK = 2000
 
 # kind -> (header, fields of values_list). ``prompt`` is the wording the answer was asked and
-# ``prompt_version`` its number (1, 2, … as the prompt was reworded; added last, so the
-# columns before it keep their places).
+# ``prompt_version`` its number (1, 2, … as the prompt was reworded); ``engine`` is the engine
+# that answered (or was asked, for costs). Both were added last, so the columns before them
+# keep their places.
 EXPORTS: dict[str, tuple[list[str], list[str]]] = {
     "answers": (
         [
@@ -30,6 +31,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "money_spent",
             "text",
             "prompt_version",
+            "engine",
         ],
         [
             "id",
@@ -44,6 +46,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "money_spent",
             "text",
             "prompt_version__number",
+            "engine",
         ],
     ),
     "mentions": (
@@ -58,6 +61,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "rank",
             "first_offset",
             "prompt_version",
+            "engine",
         ],
         [
             "answer_id",
@@ -70,6 +74,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "rank",
             "first_offset",
             "answer__prompt_version__number",
+            "answer__engine",
         ],
     ),
     "citations": (
@@ -84,6 +89,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "url",
             "title",
             "prompt_version",
+            "engine",
         ],
         [
             "answer_id",
@@ -96,6 +102,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "url",
             "title",
             "answer__prompt_version__number",
+            "answer__engine",
         ],
     ),
     "costs": (
@@ -112,6 +119,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "money_spent",
             "cost_real",
             "prompt_version",
+            "engine",
         ],
         [
             "id",
@@ -126,6 +134,7 @@ EXPORTS: dict[str, tuple[list[str], list[str]]] = {
             "money_spent",
             "cost_real",
             "prompt_version__number",
+            "engine",
         ],
     ),
 }

@@ -25,6 +25,8 @@ class Filters:
     prompt: int | None = None
     monitor: int | None = None
     model: str = ""
+    #: An engine (``Answer.engine``: claude, chat_gpt, …); empty means every engine.
+    engine: str = ""
     web: str = ""
     own: int | None = None
     # Drill-down only (the answer list and the answers export).

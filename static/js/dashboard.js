@@ -21,6 +21,40 @@
     return { y: { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } } };
   }
 
+  /* A vertical dashed line, labelled, on each bucket where an engine's model changed
+     (trend.changes: {bucket, text}); Chart.js has no annotations without a plugin, and
+     this one is small enough to keep here. */
+  function modelMarks(trend) {
+    var changes = trend.changes || [];
+    return {
+      id: "modelMarks",
+      afterDatasetsDraw: function (chart) {
+        var x = chart.scales.x, area = chart.chartArea, ctx = chart.ctx, drawn = 0;
+        ctx.save();
+        ctx.strokeStyle = "#6b7280";
+        ctx.fillStyle = "#374151";
+        ctx.font = "11px sans-serif";
+        ctx.setLineDash([4, 3]);
+        changes.forEach(function (change, i) {
+          var index = trend.labels.indexOf(change.bucket);
+          if (index < 0) return;
+          var px = x.getPixelForValue(index);
+          ctx.beginPath();
+          ctx.moveTo(px, area.top);
+          ctx.lineTo(px, area.bottom);
+          ctx.stroke();
+          // Near the right edge the label goes left of its line, not off the chart.
+          var width = ctx.measureText(change.text).width;
+          var left = px + 3 + width > area.right ? px - 3 - width : px + 3;
+          ctx.fillText(change.text, left, area.top + 11 + 12 * (i % 3));
+          drawn += 1;
+        });
+        ctx.restore();
+        chart.canvas.dataset.modelMarks = String(drawn);
+      }
+    };
+  }
+
   function draw() {
     charts.forEach(function (c) { c.destroy(); });
     charts = [];
@@ -41,12 +75,14 @@
     make("chart-visibility", {
       type: "line",
       data: { labels: trend.labels, datasets: trend.visibility.map(function (s) { return dataset(s); }) },
-      options: Object.assign({}, common, { scales: percentAxis(), plugins: { tooltip: tooltip } })
+      options: Object.assign({}, common, { scales: percentAxis(), plugins: { tooltip: tooltip } }),
+      plugins: [modelMarks(trend)]
     });
     make("chart-sov", {
       type: "line",
       data: { labels: trend.labels, datasets: trend.sov.map(function (s) { return dataset(s); }) },
-      options: Object.assign({}, common, { scales: percentAxis(), plugins: { tooltip: tooltip } })
+      options: Object.assign({}, common, { scales: percentAxis(), plugins: { tooltip: tooltip } }),
+      plugins: [modelMarks(trend)]
     });
     make("chart-cost", {
       type: "bar",

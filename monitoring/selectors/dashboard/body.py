@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from monitoring.models import Workspace
+from monitoring.selectors.dashboard.engines import (
+    change_bucket,
+    engine_comparison_get,
+    engine_models_get,
+    model_changes,
+    web_comparison_get,
+)
 from monitoring.selectors.dashboard.overview import (
     brand_list_ordered,
     overview_get,
@@ -21,17 +28,37 @@ PROMPT_ROWS = 200
 
 
 def dashboard_get(*, workspace: Workspace, filters: Filters) -> dict:
-    """Everything the dashboard body shows, in a fixed number of queries."""
+    """Everything the dashboard body shows, in a fixed number of queries (11, plus one
+    to compare engines when two or more answered, plus one to compare web search with
+    none unless the web-search filter is set)."""
     brands = brand_list_ordered(workspace=workspace, own_id=filters.own)
     counts = period_counts_get(workspace=workspace, filters=filters)
     overview = overview_get(workspace=workspace, filters=filters, brands=brands, counts=counts)
     own = overview.own.brand if overview.own else None
     prompts = prompt_table_get(workspace=workspace, filters=filters, own=own, brands=brands)
+    models = engine_models_get(workspace=workspace, filters=filters)
+    trend = trend_get(workspace=workspace, filters=filters, brands=brands, counts=counts)
+    changes = model_changes(models=models, filters=filters)
+    # The charts mark each change on its bucket; the page lists them too, in words.
+    trend["changes"] = [
+        {
+            "bucket": change_bucket(c["day"], trend["bucket"]).isoformat(),
+            "day": c["day"].isoformat(),
+            "text": f"{c['label']}: {c['model']}",
+        }
+        for c in changes
+    ]
     return {
         "overview": overview,
         "brands": brands,
         "brand_by_id": {b.pk: b for b in brands},
-        "trend": trend_get(workspace=workspace, filters=filters, brands=brands, counts=counts),
+        "trend": trend,
+        "engines": models.engines,
+        "model_changes": changes,
+        "engine_comparison": engine_comparison_get(
+            workspace=workspace, filters=filters, own=own, brands=brands, models=models
+        ),
+        "web_comparison": web_comparison_get(workspace=workspace, filters=filters, own=own),
         "domains": domain_top(
             workspace=workspace,
             filters=filters,

@@ -38,6 +38,8 @@ def answer_q(
         q &= Q(**{f"{prefix}monitor_id": filters.monitor})
     if filters.model:
         q &= Q(**{f"{prefix}model_name": filters.model})
+    if filters.engine:
+        q &= Q(**{f"{prefix}engine": filters.engine})
     if filters.web:
         q &= Q(**{f"{prefix}web_search": filters.web == "on"})
     return q
@@ -91,7 +93,7 @@ def answer_drill_scope(*, workspace: Workspace, filters: Filters) -> QuerySet:
 
 def task_scope(*, workspace: Workspace, filters: Filters) -> QuerySet:
     """Tasks created in the period under the same filters (model and web search read from
-    the request body, since failed tasks have no answer)."""
+    the request body, since failed tasks have no answer; the engine is the task's own)."""
     tasks = created_between(
         Task.objects.filter(workspace=workspace), start=filters.start, end=filters.end
     )
@@ -105,6 +107,8 @@ def task_scope(*, workspace: Workspace, filters: Filters) -> QuerySet:
         tasks = tasks.filter(monitor_id=filters.monitor)
     if filters.model:
         tasks = tasks.filter(request_body__model_name=filters.model)
+    if filters.engine:
+        tasks = tasks.filter(engine=filters.engine)
     if filters.web == "on":
         tasks = tasks.filter(request_body__web_search=True)
     elif filters.web == "off":
