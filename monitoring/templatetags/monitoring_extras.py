@@ -1,5 +1,5 @@
 """Template filters for showing a rate (k of n with its 95% interval) the same way everywhere,
-and a brand's colour as a CSS class.
+a brand's colour as a CSS class, and the engines a monitor or run asks.
 
 Load with ``{% load monitoring_extras %}``. The rate filters take an object with the
 attributes of ``monitoring.selectors.dashboard.rates.Rate`` (k, n, percent, low_percent,
@@ -10,6 +10,9 @@ import re
 
 from django import template
 from django.template.defaultfilters import floatformat
+
+from monitoring.aisa.contract import family_label
+from monitoring.models.requests import engine_targets
 
 register = template.Library()
 
@@ -45,3 +48,12 @@ def colour_class(colour) -> str:
     """
     match = _HEX_COLOUR.fullmatch(colour or "")
     return f"colour-{match.group(1).lower()}" if match else "colour-none"
+
+
+@register.filter
+def engines_asked(source) -> list[dict]:
+    """The engines a monitor or a run asks, each with its label and model (in order)."""
+    pairs = engine_targets(
+        getattr(source, "engines", None), getattr(source, "request_settings", None)
+    )
+    return [{"engine": e, "label": family_label(e), "model_name": m} for e, m in pairs]
