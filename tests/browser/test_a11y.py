@@ -190,6 +190,7 @@ def test_it_draws_focus_rings_at_3_to_1_against_white(
     make_member(workspace, "editor", username="ed")
     log_in("ed")
     page.goto(f"{live_server.url}/w/{workspace.pk}/builder/")
+    page.wait_for_load_state("networkidle")  # the first live preview has settled
     page.locator(selector).focus()
     page.keyboard.press("Shift+Tab")  # focus by keyboard, so :focus-visible applies
     page.keyboard.press("Tab")

@@ -65,7 +65,16 @@ def problems(page):
     found: list[str] = []
     page.on("pageerror", lambda e: found.append(f"exception: {e}"))
     page.on("console", lambda m: found.append(f"console: {m.text}") if m.type == "error" else None)
-    page.on("requestfailed", lambda r: found.append(f"failed: {r.url} {r.failure}"))
+    # ERR_ABORTED is the browser cancelling a request (the favicon, say) because the walk
+    # moved on to the next page; a missing file is a 404, which the response check catches.
+    page.on(
+        "requestfailed",
+        lambda r: (
+            None
+            if "ERR_ABORTED" in (r.failure or "")
+            else found.append(f"failed: {r.url} {r.failure}")
+        ),
+    )
     page.on("response", lambda r: found.append(f"{r.status}: {r.url}") if r.status >= 400 else None)
     return found
 
