@@ -257,7 +257,10 @@ class TaskAdmin(ModelAdmin):
         body = task_body_redacted(obj.request_body)
         return format_html("<pre>{}</pre>", json.dumps(body, indent=2, ensure_ascii=False))
 
-    @admin.action(description="Retry (failed, rejected, expired or cancelled → queued)")
+    @admin.action(
+        description="Retry (failed, rejected, expired, cancelled, or a live call of unknown "
+        "outcome → queued)"
+    )
     def retry(self, request, queryset):
         report = admin_actions.tasks_apply(
             action=admin_actions.task_retry, tasks=queryset, user=request.user
@@ -267,8 +270,8 @@ class TaskAdmin(ModelAdmin):
             request,
             report,
             verb="Queued again",
-            refused="not retried (only failed, rejected, expired or cancelled tasks are; "
-            "reconcile unknown ones)",
+            refused="not retried (only failed, rejected, expired or cancelled tasks and live "
+            "calls of unknown outcome are; reconcile the other unknown ones)",
         )
 
     @admin.action(description="Reconcile tasks whose post outcome is unknown")
@@ -283,7 +286,10 @@ class TaskAdmin(ModelAdmin):
             )
         else:
             self.message_user(
-                request, "None of these tasks is unknown or stuck posting.", messages.WARNING
+                request,
+                "None of these tasks is unknown or stuck posting (a live call of unknown "
+                "outcome cannot be reconciled: retry it if it should be asked again).",
+                messages.WARNING,
             )
 
     @admin.action(description="Cancel (queued or held tasks only)")

@@ -102,6 +102,47 @@ def test_it_never_retries_unknown_or_live_tasks(admin_client, workspace):
     assert not TaskEvent.objects.exists()
 
 
+def test_a_retried_copy_asks_the_same_engine(admin_client, workspace):
+    failed = make_task(
+        workspace=workspace,
+        status="failed",
+        engine="chat_gpt",
+        provider_task_id="prov-3",
+        cost_prepaid=Decimal("0.01"),
+    )
+    _act(admin_client, "retry", [failed])
+    copy = Task.objects.get(retry_of=failed)
+    assert (copy.engine, copy.mode) == ("chat_gpt", "standard")
+
+
+def test_a_live_call_of_unknown_outcome_is_retried_only_by_an_admin_as_a_copy(
+    admin_client, workspace, settings
+):
+    settings.AISA_COLLECT_MODES = ["poll", "postback"]
+    settings.AISA_WEBHOOK_BASE_URL = "https://visibility.example.com"
+    lost = make_task(
+        workspace=workspace,
+        status="unknown",
+        engine="perplexity",
+        mode="live",
+        cost_reserved=Decimal("0.05"),
+    )
+    response = _act(admin_client, "reconcile", [lost])
+    assert "cannot be reconciled" in response.content.decode()
+
+    response = _act(admin_client, "retry", [lost])
+    assert "Queued again 1 task(s)." in response.content.decode()
+    lost.refresh_from_db()
+    assert (lost.status, lost.cost_reserved) == ("unknown", Decimal("0.05"))  # it may be billed
+    copy = Task.objects.get(retry_of=lost)
+    assert (copy.status, copy.engine, copy.mode) == ("queued", "perplexity", "live")
+    assert "postback_url" not in copy.request_body  # live calls answer in their response
+    assert "may have been answered and billed" in copy.events.get().message
+
+    _act(admin_client, "retry", [lost])  # a second click asks nothing more
+    assert Task.objects.filter(retry_of=lost).count() == 1
+
+
 def test_it_cancels_only_tasks_not_sent_yet(admin_client, workspace):
     queued, held, posted = (
         make_task(workspace=workspace, status=s) for s in ("queued", "held", "posted")

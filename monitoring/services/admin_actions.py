@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring.models import PipelineHalt, Task, TaskStatus
+from monitoring.models import PipelineHalt, Task, TaskMode, TaskStatus
 from monitoring.models.tasks import (
     CANCELLABLE_STATUSES,
     RECONCILABLE_STATUSES,
@@ -36,17 +36,23 @@ def _by(user) -> str:
 
 
 def task_retry(*, task: Task, user) -> Task | None:
-    """Queue a failed, rejected, expired or cancelled task again; never an unknown one.
+    """Queue a failed, rejected, expired or cancelled task again, or a live call of unknown
+    outcome; never a Standard task of unknown outcome (reconciling finds out what it is).
 
     Returns the queued task, or None when the task's status does not allow a retry (or a
     billed task was already re-sent once). A task
     the API never created is queued again in place. One it did create was billed: it keeps
     its costs and status, and a copy with a fresh tag is queued instead, so the totals count
     both payments and reconciling can never mistake the old provider task for the new post.
+    A live call of unknown outcome may have been answered and billed, and nothing can tell
+    (live calls have no ``id_list``): only an admin asks it again, as a copy, and it keeps
+    its reservation as what it may have cost.
     """
-    if task.status not in RETRYABLE_STATUSES:
+    live_unknown = task.status == TaskStatus.UNKNOWN and task.mode == TaskMode.LIVE
+    if task.status not in RETRYABLE_STATUSES and not live_unknown:
         return None
-    if task.provider_task_id or task.cost_prepaid is not None or task.money_spent is not None:
+    billed = task.provider_task_id or task.cost_prepaid is not None or task.money_spent is not None
+    if live_unknown or billed:
         return _retry_as_copy(task=task, user=user)
     with transaction.atomic():
         moved = task_transition(
@@ -74,23 +80,29 @@ def _retry_as_copy(*, task: Task, user) -> Task | None:
         Task.objects.select_for_update().filter(pk=task.pk).first()
         if Task.objects.filter(retry_of=task).exists():
             return None
+        standard = task.mode == TaskMode.STANDARD  # a live call has no webhooks
         copy = Task.objects.create(
             workspace_id=task.workspace_id,
             prompt_id=task.prompt_id,
             prompt_version_id=task.prompt_version_id,  # the same body: the same wording
             monitor_id=task.monitor_id,
+            engine=task.engine,  # asked of the same engine, the same way
+            mode=task.mode,
             tag=tag,
             sample=task.sample,
-            request_body={**body, "tag": tag, **webhook_fields(tag=tag)},
+            request_body={**body, "tag": tag, **(webhook_fields(tag=tag) if standard else {})},
             status=TaskStatus.QUEUED,
             retry_of=task,
         )
+        why = (
+            "which the API had already created and billed; this post is billed again"
+            if standard and task.status != TaskStatus.UNKNOWN
+            else "a live call whose outcome is unknown (it may have been answered and billed); "
+            "this call is billed again"
+        )
         tasks_record_created(
             tasks=[copy],
-            message=(
-                f"Created {_by(user)} as a retry of task #{task.pk} ({task.tag}), which the API"
-                " had already created and billed; this post is billed again."
-            ),
+            message=f"Created {_by(user)} as a retry of task #{task.pk} ({task.tag}), {why}.",
         )
         task_note(
             task=task,
@@ -123,7 +135,12 @@ def tasks_reconcile_enqueue(*, tasks: Iterable[Task]) -> int:
 
     The reconciling job writes the history rows of whatever it finds.
     """
-    count = sum(1 for task in tasks if task.status in RECONCILABLE_STATUSES)
+    # A live call has no id_list to be reconciled with: retrying is the admin's choice.
+    count = sum(
+        1
+        for task in tasks
+        if task.status in RECONCILABLE_STATUSES and task.mode == TaskMode.STANDARD
+    )
     if count:
         tick_enqueue()
     return count
