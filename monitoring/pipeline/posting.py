@@ -41,6 +41,7 @@ from monitoring.pipeline.isolation import DATABASE_TROUBLE, error_text
 from monitoring.selectors import budget
 from monitoring.selectors.tasks import pipeline_halt_get
 from monitoring.services.history import (
+    BULK_BATCH,
     task_cost_record,
     task_transition,
     tasks_cost_record,
@@ -273,8 +274,11 @@ def batch_post(*, client: AisaClient, tasks: list[Task], call: ApiCall, report: 
         return
     call_finish(call, batch=batch)
     by_tag = {outcome.tag: outcome for outcome in batch.tasks}
-    for task in tasks:
-        outcome = by_tag.get(task.tag) or PostedTask.missing(task.tag)
+    outcomes = [(t, by_tag.get(t.tag) or PostedTask.missing(t.tag)) for t in tasks]
+    created = [(t, o) for t, o in outcomes if o.created]
+    if created and _created_record(created, call, report):
+        outcomes = [(t, o) for t, o in outcomes if not o.created]
+    for task, outcome in outcomes:
         try:
             _task_outcome(task, outcome, call, report)
         except DATABASE_TROUBLE:
@@ -343,6 +347,72 @@ def call_finish(call: ApiCall, *, batch: PostBatch | None = None, error: AisaErr
         call.gateway_price = error.price_usd
         call.error = str(error)[:2000]
     call.save()
+
+
+def _created_record(created: list[tuple[Task, PostedTask]], call: ApiCall, report) -> bool:
+    """Record every task the API created in one batch at once: one transaction with one
+    UPDATE per status message (almost always one), one ``CASE`` UPDATE of the provider ids,
+    the prepayments and the gateway's shares, and their history rows in bulk, instead of
+    some seven statements per task (a round trip each on PostgreSQL).
+
+    The same rows as ``_task_outcome`` writes one task at a time. If anything but the
+    database fails, the transaction is rolled back and False returned: the tasks are then
+    recorded one by one, so one bad task fails alone (``isolation``).
+    """
+    now = timezone.now()
+    by_message: dict[str, list[int]] = {}
+    for task, outcome in created:
+        message = f"{outcome.status_code or ''} {outcome.status_message}".strip()
+        by_message.setdefault(message, []).append(task.pk)
+    try:
+        with transaction.atomic():
+            moved: set[int] = set()
+            for message, ids in by_message.items():
+                moved.update(
+                    tasks_transition(
+                        task_ids=ids,
+                        to=TaskStatus.POSTED,
+                        allowed_from=[TaskStatus.POSTING],
+                        api_call=call,
+                        message=message,
+                        posted_at=now,
+                        next_attempt_at=now + FIRST_POLL_AFTER,
+                        last_error_code=None,
+                        last_error_message="",
+                    )
+                )
+            mine = [(t, o) for t, o in created if t.pk in moved]
+            Task.objects.bulk_update(
+                [Task(pk=t.pk, provider_task_id=o.id) for t, o in mine],
+                ["provider_task_id"],
+                batch_size=BULK_BATCH,
+            )
+            _costs_record(mine, call)
+    except DATABASE_TROUBLE:
+        raise
+    except Exception:
+        logger.exception("Recording a batch's created tasks at once failed; one by one now")
+        return False
+    report.posted += len(moved)
+    return True
+
+
+def _costs_record(created: list[tuple[Task, PostedTask]], call: ApiCall) -> None:
+    """The prepayment and the gateway's share of each created task (as ``_task_outcome``)."""
+    prepaid = {t.pk: o.cost for t, o in created if o.cost is not None and o.cost != t.cost_prepaid}
+    tasks_cost_record(
+        amounts=prepaid,
+        field="cost_prepaid",
+        api_call=call,
+        message="Prepaid when the task was created.",
+    )
+    shares = {t.pk: (_gateway_share(call, o.cost), t.gateway_price) for t, o in created}
+    tasks_cost_record(
+        amounts={pk: new for pk, (new, old) in shares.items() if new is not None and new != old},
+        field="gateway_price",
+        api_call=call,
+        message="This task's share of the price the gateway billed for the call.",
+    )
 
 
 def _task_outcome(task: Task, outcome: PostedTask, call: ApiCall, report: PostReport) -> None:

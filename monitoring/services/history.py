@@ -20,6 +20,10 @@ from monitoring.models.tasks import NEW, TASK_STATES, TaskStatus, statuses_into
 MESSAGE_CHARS = 2000
 
 
+#: Rows per statement of a bulk write (SQLite allows 32,766 parameters per statement).
+BULK_BATCH = 500
+
+
 def _message(text: str) -> str:
     """A message as stored: cut, and storable (an API's text may hold a NUL or a lone
     surrogate, which no database column takes)."""
@@ -165,21 +169,28 @@ def tasks_cost_record(
     api_call: ApiCall | None = None,
     message: str = "",
 ) -> None:
-    """Set one cost field of many tasks (one UPDATE per distinct amount) with their cost rows."""
-    by_amount: dict[Decimal, list[int]] = {}
-    for pk, amount in amounts.items():
-        by_amount.setdefault(amount, []).append(pk)
+    """Set one cost field of many tasks with their cost rows: one UPDATE (a ``CASE`` per
+    task when the amounts differ, as a batch's reservations do) and one insert."""
+    if not amounts:
+        return
     with transaction.atomic():
-        for amount, ids in by_amount.items():
-            Task.objects.filter(pk__in=ids).update(**{field: amount})
+        distinct = set(amounts.values())
+        if len(distinct) == 1:
+            Task.objects.filter(pk__in=list(amounts)).update(**{field: distinct.pop()})
+        else:
+            rows = [Task(pk=pk, **{field: amount}) for pk, amount in amounts.items()]
+            Task.objects.bulk_update(rows, [field], batch_size=BULK_BATCH)
         TaskEvent.objects.bulk_create(
-            TaskEvent(
-                task_id=pk,
-                kind=TaskEvent.Kind.COST,
-                cost_field=field,
-                amount=amount,
-                api_call=api_call,
-                message=message,
-            )
-            for pk, amount in amounts.items()
+            (
+                TaskEvent(
+                    task_id=pk,
+                    kind=TaskEvent.Kind.COST,
+                    cost_field=field,
+                    amount=amount,
+                    api_call=api_call,
+                    message=message,
+                )
+                for pk, amount in amounts.items()
+            ),
+            batch_size=BULK_BATCH,
         )

@@ -282,10 +282,12 @@ def test_a_crash_between_posted_and_its_prepayment_leaves_the_claim_for_reconcil
 
     queue(3)
 
-    def crash(**kwargs):
+    def crash(*args, **kwargs):
         raise Killed
 
-    monkeypatch.setattr(posting, "task_cost_record", crash)
+    # The batch's posted statuses are written, its prepayments not yet (posting records a
+    # batch's created tasks together: ``_created_record``, then ``_costs_record``).
+    monkeypatch.setattr(posting, "_costs_record", crash)
     with pytest.raises(Killed):
         posting.tasks_post(client=api)
     monkeypatch.undo()

@@ -302,6 +302,12 @@ def test_a_post_outcome_that_cannot_be_recorded_spoils_only_its_task(
             raise ValueError("cannot record this one")
         return real(task, outcome, call, report)
 
+    def explode_batch(created, call):
+        if bad.pk in {t.pk for t, _ in created}:
+            raise ValueError("cannot record this batch at once")
+
+    # The batch's created tasks are recorded together first; that failing, one by one.
+    monkeypatch.setattr(posting, "_costs_record", explode_batch)
     monkeypatch.setattr(posting, "_task_outcome", explode)
     report = tasks_post(client=api)
     assert report.unexpected == 1
