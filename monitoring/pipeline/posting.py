@@ -41,10 +41,8 @@ from monitoring.pipeline.isolation import DATABASE_TROUBLE, error_text
 from monitoring.selectors import budget
 from monitoring.selectors.tasks import pipeline_halt_get
 from monitoring.services.history import (
-    BULK_BATCH,
     task_cost_record,
     task_transition,
-    tasks_cost_record,
     tasks_transition,
 )
 
@@ -180,18 +178,19 @@ def claim_locked(*, due, size: int, report, message: str, **fields) -> list[Task
     _hold(refused, report)
     if not reserves:
         return []
-    moved = tasks_transition(
+    tasks_transition(
         task_ids=list(reserves),
         to=TaskStatus.POSTING,
         message=message,
+        costs={
+            "cost_reserved": (
+                reserves,
+                "Reserved against the budgets: the most this task can cost.",
+            )
+        },
         claim_token=token,
         claimed_at=now,
         **fields,
-    )
-    tasks_cost_record(
-        amounts={pk: reserves[pk] for pk in moved},
-        field="cost_reserved",
-        message="Reserved against the budgets: the most this task can cost.",
     )
     return list(
         Task.objects.filter(claim_token=token, status=TaskStatus.POSTING).order_by(
@@ -350,44 +349,36 @@ def call_finish(call: ApiCall, *, batch: PostBatch | None = None, error: AisaErr
 
 
 def _created_record(created: list[tuple[Task, PostedTask]], call: ApiCall, report) -> bool:
-    """Record every task the API created in one batch at once: one transaction with one
-    UPDATE per status message (almost always one), one ``CASE`` UPDATE of the provider ids,
-    the prepayments and the gateway's shares, and their history rows in bulk, instead of
-    some seven statements per task (a round trip each on PostgreSQL).
+    """Record every task the API created in one batch at once: its status, provider id,
+    prepayment and gateway share, with their history rows, in one ``tasks_transition``
+    (a handful of statements per batch instead of about seven per task, each a round trip
+    on PostgreSQL). The rows are those ``_task_outcome`` writes one task at a time.
 
-    The same rows as ``_task_outcome`` writes one task at a time. If anything but the
-    database fails, the transaction is rolled back and False returned: the tasks are then
-    recorded one by one, so one bad task fails alone (``isolation``).
+    If anything but the database fails, the transaction is rolled back and False returned:
+    the tasks are then recorded one by one, so one bad task fails alone (``isolation``).
     """
     now = timezone.now()
-    by_message: dict[str, list[int]] = {}
+    by_message: dict[str, list[tuple[Task, PostedTask]]] = {}
     for task, outcome in created:
         message = f"{outcome.status_code or ''} {outcome.status_message}".strip()
-        by_message.setdefault(message, []).append(task.pk)
+        by_message.setdefault(message, []).append((task, outcome))
+    moved: list[int] = []
     try:
         with transaction.atomic():
-            moved: set[int] = set()
-            for message, ids in by_message.items():
-                moved.update(
-                    tasks_transition(
-                        task_ids=ids,
-                        to=TaskStatus.POSTED,
-                        allowed_from=[TaskStatus.POSTING],
-                        api_call=call,
-                        message=message,
-                        posted_at=now,
-                        next_attempt_at=now + FIRST_POLL_AFTER,
-                        last_error_code=None,
-                        last_error_message="",
-                    )
+            for message, group in by_message.items():  # almost always one message
+                moved += tasks_transition(
+                    task_ids=[t.pk for t, _ in group],
+                    to=TaskStatus.POSTED,
+                    allowed_from=[TaskStatus.POSTING],
+                    api_call=call,
+                    message=message,
+                    per_task={t.pk: {"provider_task_id": o.id} for t, o in group},
+                    costs=_costs(group, call),
+                    posted_at=now,
+                    next_attempt_at=now + FIRST_POLL_AFTER,
+                    last_error_code=None,
+                    last_error_message="",
                 )
-            mine = [(t, o) for t, o in created if t.pk in moved]
-            Task.objects.bulk_update(
-                [Task(pk=t.pk, provider_task_id=o.id) for t, o in mine],
-                ["provider_task_id"],
-                batch_size=BULK_BATCH,
-            )
-            _costs_record(mine, call)
     except DATABASE_TROUBLE:
         raise
     except Exception:
@@ -397,22 +388,17 @@ def _created_record(created: list[tuple[Task, PostedTask]], call: ApiCall, repor
     return True
 
 
-def _costs_record(created: list[tuple[Task, PostedTask]], call: ApiCall) -> None:
+def _costs(created: list[tuple[Task, PostedTask]], call: ApiCall) -> dict:
     """The prepayment and the gateway's share of each created task (as ``_task_outcome``)."""
     prepaid = {t.pk: o.cost for t, o in created if o.cost is not None and o.cost != t.cost_prepaid}
-    tasks_cost_record(
-        amounts=prepaid,
-        field="cost_prepaid",
-        api_call=call,
-        message="Prepaid when the task was created.",
-    )
     shares = {t.pk: (_gateway_share(call, o.cost), t.gateway_price) for t, o in created}
-    tasks_cost_record(
-        amounts={pk: new for pk, (new, old) in shares.items() if new is not None and new != old},
-        field="gateway_price",
-        api_call=call,
-        message="This task's share of the price the gateway billed for the call.",
-    )
+    return {
+        "cost_prepaid": (prepaid, "Prepaid when the task was created."),
+        "gateway_price": (
+            {pk: new for pk, (new, old) in shares.items() if new is not None and new != old},
+            "This task's share of the price the gateway billed for the call.",
+        ),
+    }
 
 
 def _task_outcome(task: Task, outcome: PostedTask, call: ApiCall, report: PostReport) -> None:

@@ -7,10 +7,11 @@ transaction as the change. Nothing is overwritten silently.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from monitoring.aisa.text import clean_text
 from monitoring.models import ApiCall, Task, TaskEvent
@@ -88,13 +89,20 @@ def tasks_transition(
     allowed_from: Iterable[str] | None = None,
     message: str = "",
     api_call: ApiCall | None = None,
+    per_task: Mapping[int, Mapping[str, Any]] | None = None,
+    costs: Mapping[str, tuple[Mapping[int, Decimal], str]] | None = None,
     **fields,
 ) -> list[int]:
-    """Move many tasks at once (one UPDATE, one insert of their history rows).
+    """Move many tasks at once: one UPDATE, one insert of their history rows.
 
-    Returns the ids that moved; a task no longer in an allowed status is left alone. The
-    rows are locked first (PostgreSQL) or the transaction holds SQLite's write lock from
-    its start (``IMMEDIATE``), so no status can change between the read and the write.
+    ``fields`` are set on every task that moves; ``per_task`` sets each task's own values
+    (a provider id, say) and ``costs`` each task's cost fields (``{field: ({task id:
+    amount}, message)}``, with a cost row each, as ``tasks_cost_record`` writes), both in
+    one more UPDATE and in the same insert, so a batch is a handful of statements whatever
+    its size. Returns the ids that moved; a task no longer in an allowed status is left
+    alone (and gets neither values nor cost rows). The rows are locked first (PostgreSQL)
+    or the transaction holds SQLite's write lock from its start (``IMMEDIATE``), so no
+    status can change between the read and the write.
     """
     allowed = transition_sources(to, allowed_from)
     with transaction.atomic():
@@ -106,7 +114,7 @@ def tasks_transition(
         if not previous:
             return []
         Task.objects.filter(pk__in=list(previous), status__in=allowed).update(status=to, **fields)
-        TaskEvent.objects.bulk_create(
+        events = [
             TaskEvent(
                 task_id=pk,
                 status_from=status,
@@ -115,8 +123,67 @@ def tasks_transition(
                 api_call=api_call,
             )
             for pk, status in previous.items()
-        )
+        ]
+        values = {pk: dict((per_task or {}).get(pk, {})) for pk in previous}
+        for field, (amounts, cost_message) in (costs or {}).items():
+            for pk, amount in amounts.items():
+                if pk in previous and amount is not None:
+                    values[pk][field] = amount
+                    events.append(_cost_event(pk, field, amount, api_call, cost_message))
+        tasks_values_set({pk: v for pk, v in values.items() if v})
+        TaskEvent.objects.bulk_create(events, batch_size=BULK_BATCH)
     return sorted(previous)
+
+
+def _cost_event(pk: int, field: str, amount, api_call, message: str) -> TaskEvent:
+    return TaskEvent(
+        task_id=pk,
+        kind=TaskEvent.Kind.COST,
+        cost_field=field,
+        amount=amount,
+        api_call=api_call,
+        message=message,
+    )
+
+
+def tasks_values_set(values: Mapping[int, Mapping[str, Any]]) -> None:
+    """Set each task's own values, in one statement per set of columns.
+
+    ``UPDATE … FROM (VALUES …)``: Django's ``bulk_update`` writes a ``CASE`` with a branch
+    per row and builds an expression per value, which costs more than the post it records.
+    """
+    by_columns: dict[tuple[str, ...], dict[int, Mapping[str, Any]]] = {}
+    for pk, row in values.items():
+        by_columns.setdefault(tuple(sorted(row)), {})[pk] = row
+    for columns, rows in by_columns.items():
+        items = list(rows.items())
+        for start in range(0, len(items), BULK_BATCH):
+            _values_update(columns, items[start : start + BULK_BATCH])
+
+
+def _values_update(columns: tuple[str, ...], rows: list[tuple[int, Mapping[str, Any]]]) -> None:
+    meta = Task._meta
+    fields = [meta.get_field(name) for name in columns]
+    quote = connection.ops.quote_name
+    casts = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
+    placeholders = ", ".join(f"(CAST(%s AS {meta.pk.db_type(connection)}), {casts})" for _ in rows)
+    # A VALUES list's columns are column1, column2, … in SQLite and PostgreSQL alike.
+    assignments = ", ".join(
+        f"{quote(f.column)} = v.column{i}" for i, f in enumerate(fields, start=2)
+    )
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    params: list[Any] = []
+    for task_id, row in rows:
+        params.append(task_id)
+        params += [f.get_db_prep_save(row[f.name], connection) for f in fields]
+    # Only the model's own table, column names and types are formatted in; values are
+    # parameters.
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM (VALUES {placeholders}) AS v "  # noqa: S608
+        f"WHERE {table}.{pk} = v.column1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def tasks_record_created(*, tasks: Sequence[Task], message: str) -> None:
@@ -169,8 +236,7 @@ def tasks_cost_record(
     api_call: ApiCall | None = None,
     message: str = "",
 ) -> None:
-    """Set one cost field of many tasks with their cost rows: one UPDATE (a ``CASE`` per
-    task when the amounts differ, as a batch's reservations do) and one insert."""
+    """Set one cost field of many tasks with their cost rows: one UPDATE, one insert."""
     if not amounts:
         return
     with transaction.atomic():
@@ -178,19 +244,8 @@ def tasks_cost_record(
         if len(distinct) == 1:
             Task.objects.filter(pk__in=list(amounts)).update(**{field: distinct.pop()})
         else:
-            rows = [Task(pk=pk, **{field: amount}) for pk, amount in amounts.items()]
-            Task.objects.bulk_update(rows, [field], batch_size=BULK_BATCH)
+            tasks_values_set({pk: {field: amount} for pk, amount in amounts.items()})
         TaskEvent.objects.bulk_create(
-            (
-                TaskEvent(
-                    task_id=pk,
-                    kind=TaskEvent.Kind.COST,
-                    cost_field=field,
-                    amount=amount,
-                    api_call=api_call,
-                    message=message,
-                )
-                for pk, amount in amounts.items()
-            ),
+            (_cost_event(pk, field, amount, api_call, message) for pk, amount in amounts.items()),
             batch_size=BULK_BATCH,
         )

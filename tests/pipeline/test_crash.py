@@ -282,12 +282,15 @@ def test_a_crash_between_posted_and_its_prepayment_leaves_the_claim_for_reconcil
 
     queue(3)
 
-    def crash(*args, **kwargs):
-        raise Killed
+    real = posting.tasks_transition
 
-    # The batch's posted statuses are written, its prepayments not yet (posting records a
-    # batch's created tasks together: ``_created_record``, then ``_costs_record``).
-    monkeypatch.setattr(posting, "_costs_record", crash)
+    def crash(**kwargs):
+        moved = real(**kwargs)
+        if kwargs["to"] == TaskStatus.POSTED:
+            raise Killed  # after the batch's posted rows are written, before the commit
+        return moved
+
+    monkeypatch.setattr(posting, "tasks_transition", crash)
     with pytest.raises(Killed):
         posting.tasks_post(client=api)
     monkeypatch.undo()

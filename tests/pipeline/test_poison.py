@@ -307,7 +307,7 @@ def test_a_post_outcome_that_cannot_be_recorded_spoils_only_its_task(
             raise ValueError("cannot record this batch at once")
 
     # The batch's created tasks are recorded together first; that failing, one by one.
-    monkeypatch.setattr(posting, "_costs_record", explode_batch)
+    monkeypatch.setattr(posting, "_costs", explode_batch)
     monkeypatch.setattr(posting, "_task_outcome", explode)
     report = tasks_post(client=api)
     assert report.unexpected == 1
