@@ -131,9 +131,19 @@ class Handler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = urlsplit(self.path).path
-        if path.startswith(CONTROL_PREFIX):
+        if path.startswith(CONTROL_PREFIX):  # not counted: a reset waits for the others
             self._send_json(*self.sandbox.control(method, path.removeprefix(CONTROL_PREFIX), body))
             return
+        with self.sandbox.busy:
+            self.sandbox.requests_in_flight += 1
+        try:
+            self._handle_api(method, path, body, started)
+        finally:
+            with self.sandbox.busy:
+                self.sandbox.requests_in_flight -= 1
+                self.sandbox.busy.notify_all()
+
+    def _handle_api(self, method: str, path: str, body: bytes, started: float) -> None:
         r = route(method, path)
         name = r.endpoint.value if r.endpoint else "unknown"
         self.sandbox.store.record_call(name, count_tasks(body) if method == "POST" else 0)
@@ -280,6 +290,9 @@ class SandboxServer:
         self._httpd.sandbox = self  # type: ignore[attr-defined]
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        #: Requests being served (one slowed by a latency fault outlives its client's timeout).
+        self.busy = threading.Condition()
+        self.requests_in_flight = 0
 
     # --- running -------------------------------------------------------------------------
 
@@ -328,8 +341,15 @@ class SandboxServer:
     def clear_faults(self) -> None:
         self.faults.clear()
 
-    def reset(self) -> None:
-        """Forget tasks, the record and faults; back to the initial seed, delays and keys."""
+    def reset(self, *, settle: float = 10.0) -> None:
+        """Forget tasks, the record and faults; back to the initial seed, delays and keys.
+
+        It first waits (up to ``settle`` seconds) for requests still being served: one slowed
+        by a latency fault, whose client gave up, would otherwise record what it accepted
+        in the next test's record.
+        """
+        with self.busy:
+            self.busy.wait_for(lambda: self.requests_in_flight == 0, timeout=settle)
         self.store.reset()
         self.faults.clear()
         self.seed, self.task_delay, self.task_delay_jitter, keys = self._initial
