@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Field
 
 from monitoring.aisa.text import clean_text
 from monitoring.models import ApiCall, Task, TaskEvent
@@ -163,15 +164,15 @@ def tasks_values_set(values: Mapping[int, Mapping[str, Any]]) -> None:
 
 def _values_update(columns: tuple[str, ...], rows: list[tuple[int, Mapping[str, Any]]]) -> None:
     meta = Task._meta
-    fields = [meta.get_field(name) for name in columns]
+    fields = [_column(meta.get_field(name)) for name in columns]
     quote = connection.ops.quote_name
     casts = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
     placeholders = ", ".join(f"(CAST(%s AS {meta.pk.db_type(connection)}), {casts})" for _ in rows)
     # A VALUES list's columns are column1, column2, … in SQLite and PostgreSQL alike.
     assignments = ", ".join(
-        f"{quote(f.column)} = v.column{i}" for i, f in enumerate(fields, start=2)
+        f"{quote(f.attname)} = v.column{i}" for i, f in enumerate(fields, start=2)
     )
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    table, pk = quote(meta.db_table), quote(meta.pk.attname)
     params: list[Any] = []
     for task_id, row in rows:
         params.append(task_id)
@@ -184,6 +185,13 @@ def _values_update(columns: tuple[str, ...], rows: list[tuple[int, Mapping[str, 
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _column(field: Any) -> Field:
+    """A concrete column of the task table (its name is its ``attname``: no ``db_column``)."""
+    if not isinstance(field, Field) or not field.concrete or field.column != field.attname:
+        raise ValueError(f"{field} is not a plain column of the task table.")
+    return field
 
 
 def tasks_record_created(*, tasks: Sequence[Task], message: str) -> None:
