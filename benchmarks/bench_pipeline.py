@@ -1,13 +1,15 @@
 """End-to-end throughput of the task pipeline against the in-process sandbox.
 
     DEBUG=1 .venv/bin/python benchmarks/bench_pipeline.py [--tasks 2000] [--runs 3]
-        [--limit 10] [--limit-seconds 65] [--skip-limit]
+        [--workers 1] [--limit 10] [--limit-seconds 65] [--skip-limit]
 
 1. Throughput (no binding limit): queue N tasks, post them (``tasks_post``, 100 per call)
    until none is queued, then collect them (``tasks_collect``) until all are collected.
    Prints tasks/s for queued→posted, posted→collected and overall; medians over --runs.
    The collect loop asks as if the 3 s first-poll delay had passed (``now`` + 10 s), so it
-   measures the pipeline's work, not that wait. Sandbox ``task_delay`` is 0.
+   measures the pipeline's work, not that wait. Sandbox ``task_delay`` is 0. With
+   ``--workers N``, N posting workers (threads, each its own client and database
+   connection) post at once, as several job workers do.
 2. Rate limit: AISA_CALLS_PER_MINUTE=--limit, 100-task batches, the posting job run every
    second for --limit-seconds; prints the most task_post calls the sandbox received in any
    60 s window, against the limit.
@@ -71,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="posting workers at once")
     parser.add_argument("--limit", type=int, default=10, help="calls/min for the limit run")
     parser.add_argument("--limit-seconds", type=float, default=65.0)
     parser.add_argument("--skip-limit", action="store_true")
@@ -133,23 +136,22 @@ def _throughput(args) -> None:
     from monitoring.aisa.client import AisaClient
     from monitoring.models import Task, TaskStatus
     from monitoring.pipeline.collecting import tasks_collect
-    from monitoring.pipeline.posting import tasks_post
     from sandbox.server import SandboxServer
 
     _settings(100_000)
     n = args.tasks
     rows = []
-    print(f"\nthroughput: {n} tasks, 100 per task_post, sandbox task_delay 0, {args.runs} runs")
+    print(
+        f"\nthroughput: {n} tasks, 100 per task_post, sandbox task_delay 0, {args.runs} runs, "
+        f"{args.workers} posting worker(s)"
+    )
     with SandboxServer(seed=0, task_delay=0.0) as sandbox:
         for run in range(1, args.runs + 1):
             sandbox.reset()
             _fresh_queue(n)
             with AisaClient(sandbox.aisa_base_url, "sk-aisa-test-key") as client:
                 t0 = time.perf_counter()
-                while Task.objects.filter(status=TaskStatus.QUEUED).exists():
-                    report = tasks_post(client=client)
-                    if report.halted or report.errors:
-                        raise SystemExit(f"posting failed: {report}")
+                _post_all(sandbox.aisa_base_url, args.workers)
                 t1 = time.perf_counter()
                 while Task.objects.filter(status=TaskStatus.POSTED).exists():
                     tasks_collect(
@@ -171,6 +173,34 @@ def _throughput(args) -> None:
         f"  median: queued→posted {med[0]:7.1f} tasks/s   posted→collected {med[1]:6.1f} "
         f"tasks/s   overall {med[2]:6.1f} tasks/s   ({med[3]:.1f} s for {n} tasks)"
     )
+
+
+def _post_all(base_url: str, workers: int) -> None:
+    """Post every queued task with ``workers`` posting workers at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from monitoring.aisa.client import AisaClient
+    from monitoring.models import Task, TaskStatus
+    from monitoring.pipeline.posting import tasks_post
+
+    def worker(_: int) -> None:
+        try:
+            with AisaClient(base_url, "sk-aisa-test-key") as client:
+                while Task.objects.filter(status=TaskStatus.QUEUED).exists():
+                    report = tasks_post(client=client)
+                    if report.halted or report.errors:
+                        raise SystemExit(f"posting failed: {report}")
+        finally:
+            if workers > 1:
+                connection.close()  # the thread's own connection
+
+    if workers == 1:
+        worker(0)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(worker, range(workers)))
 
 
 def _rate_limit(args) -> None:
