@@ -17,6 +17,7 @@ from monitoring.forms.builder import (
     default_model,
 )
 from monitoring.models import Monitor, Prompt, Schedule
+from monitoring.models.requests import engine_settings
 
 #: Posted by the monitor form's engine section: the ``engine-<family>`` boxes were shown, so
 #: none checked means none chosen (a form without it, such as onboarding's, asks the
@@ -193,8 +194,7 @@ class MonitorForm(RequestBuilderForm):
         bodies, engines = [], []
         for family, model in targets:
             for body in self.bodies():
-                sent = {**body, "model_name": model or body.get("model_name")}
-                bodies.append(contract.settings_for_family(sent, family=family))
+                bodies.append(engine_settings(body, engine=family, model_name=model))
                 engines.append(family)
         return bodies, engines
 

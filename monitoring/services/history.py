@@ -99,7 +99,7 @@ def tasks_transition(
 
     ``fields`` are set on every task that moves; ``per_task`` sets each task's own values
     (a provider id, say) and ``costs`` each task's cost fields (``{field: ({task id:
-    amount}, message)}``, with a cost row each, as ``tasks_cost_record`` writes), both in
+    amount}, message)}``, with a cost row each, as ``task_cost_record`` writes one), both in
     one more UPDATE and in the same insert, so a batch is a handful of statements whatever
     its size. Returns the ids that moved; a task no longer in an allowed status is left
     alone (and gets neither values nor cost rows). The rows are locked first (PostgreSQL)
@@ -268,25 +268,3 @@ def task_cost_record(
             message=_message(message),
         )
     setattr(task, field, amount)
-
-
-def tasks_cost_record(
-    *,
-    amounts: dict[int, Decimal],
-    field: str,
-    api_call: ApiCall | None = None,
-    message: str = "",
-) -> None:
-    """Set one cost field of many tasks with their cost rows: one UPDATE, one insert."""
-    if not amounts:
-        return
-    with transaction.atomic():
-        distinct = set(amounts.values())
-        if len(distinct) == 1:
-            Task.objects.filter(pk__in=list(amounts)).update(**{field: distinct.pop()})
-        else:
-            tasks_values_set({pk: {field: amount} for pk, amount in amounts.items()})
-        at, call_id = timezone.now(), api_call.pk if api_call else None
-        events_insert(
-            [_cost_row(pk, at, field, amount, call_id, message) for pk, amount in amounts.items()]
-        )
