@@ -24,6 +24,7 @@ from monitoring.analysis import (  # noqa: E402
     BrandTerms,
     candidate_names,
     find_mentions,
+    prose_of,
     rank_brands,
 )
 
@@ -75,8 +76,9 @@ def answer(rng: random.Random) -> str:
 def analyse(answers: list[str], known_terms: list[str]) -> int:
     total = 0
     for text in answers:
-        matches = find_mentions(text, BRANDS)
-        total += len(rank_brands(matches)) + len(candidate_names(text, known_terms))
+        prose = prose_of(text)  # as services.analysis does: shared by both
+        matches = find_mentions(text, BRANDS, prose=prose)
+        total += len(rank_brands(matches)) + len(candidate_names(text, known_terms, prose=prose))
     return total
 
 

@@ -13,6 +13,7 @@ from monitoring.analysis.matching import (
     mention_counts,
     rank_brands,
 )
+from monitoring.analysis.prose import Prose, prose_of
 from monitoring.analysis.stats import (
     change_is_significant,
     mean_position,
@@ -25,6 +26,7 @@ from monitoring.analysis.untracked import candidate_names
 __all__ = [
     "BrandTerms",
     "Match",
+    "Prose",
     "candidate_names",
     "change_is_significant",
     "domain_matches",
@@ -35,6 +37,7 @@ __all__ = [
     "mention_counts",
     "normalize_domain",
     "proportion",
+    "prose_of",
     "rank_brands",
     "share_of_voice",
     "wilson_interval",

@@ -31,8 +31,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from monitoring.analysis.masking import blank, mask_markup
-from monitoring.analysis.refusals import refusal_spans
+from monitoring.analysis.masking import blank
+from monitoring.analysis.prose import Prose, prose_of
 from monitoring.analysis.wordlists import LABELS, LEAD_INS, NOT_NAMES, TRAILING_LABELS
 
 MAX_NAME_TOKENS = 4
@@ -43,7 +43,7 @@ _LIST_LEAD_RE = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+(?:\*\*|__)?(?:\d+[.)
 _HEADING_LEAD_RE = re.compile(r"^\s*#{1,6}\s+(?:\d+[.)]\s*)?(?:\*\*|__)?")
 _BOLD_START_RE = re.compile(r"(?:\*\*|__)(?:\d+[.)]\s+)?(?=\S)")
 _SEPARATOR_RE = re.compile(r"\s*(?:[:\u2014\u2013(,]|-(?=\s)|$)")
-_SENTENCE_END_RE = re.compile(r"[.!?:]$")
+_SENTENCE_ENDS = frozenset(".!?:")  # what may end the sentence before a run
 _NOUN_SUFFIX_RE = re.compile(r"(?:tion|sion|ity|ment|ness|ance|ence|ship|ing)$")
 _CAMEL_RE = re.compile(r"[a-z][A-Z]")
 _SKIPPED_BEFORE = frozenset(" \t*_\"'([\u201c")
@@ -51,19 +51,25 @@ _SKIPPED_BEFORE = frozenset(" \t*_\"'([\u201c")
 
 @dataclass(frozen=True, slots=True)
 class _Run:
+    text: str  # the run's tokens, one space apart
     tokens: tuple[str, ...]
     strong: bool  # at a list/heading lead or a bold start, followed by a separator
     initial: bool  # first words of a sentence
     heading: bool
 
 
-def candidate_names(text: str, known_terms: Iterable[str]) -> list[str]:
-    """Untracked names in ``text``, in order of first appearance, without duplicates."""
+def candidate_names(
+    text: str, known_terms: Iterable[str], *, prose: Prose | None = None
+) -> list[str]:
+    """Untracked names in ``text``, in order of first appearance, without duplicates.
+
+    ``prose`` is ``prose_of(text)`` when the caller already has it (``find_mentions``
+    needs it too)."""
     known = _known_pattern(tuple(sorted({t.strip().lower() for t in known_terms if t.strip()})))
     names: dict[str, str] = {}
-    for line in _prose(text).splitlines():
+    for line in _unrefused(prose or prose_of(text)).splitlines():
         for run in _runs(line):
-            if known is not None and known.search(" ".join(run.tokens)):
+            if known is not None and known.search(run.text):
                 continue
             name = _name_from(run)
             if name and name.lower() not in names:
@@ -71,16 +77,15 @@ def candidate_names(text: str, known_terms: Iterable[str]) -> list[str]:
     return list(names.values())
 
 
-def _prose(text: str) -> str:
+def _unrefused(prose: Prose) -> str:
     """The answer with markup and refusal clauses blanked: a name the model says it does
     not know ("I couldn't find information about Acme CRM") is not a company it named."""
-    prose = mask_markup(text)
     pieces: list[str] = []  # joined once: re-slicing the whole text per clause is quadratic
     done = 0
-    for start, end in refusal_spans(prose):  # sorted and disjoint
-        pieces += [prose[done:start], blank(prose[start:end])]
+    for start, end in prose.refused:  # sorted and disjoint
+        pieces += [prose.text[done:start], blank(prose.text[start:end])]
         done = end
-    return "".join([*pieces, prose[done:]]) if pieces else prose
+    return "".join([*pieces, prose.text[done:]]) if pieces else prose.text
 
 
 def _runs(line: str) -> Iterable[_Run]:
@@ -95,8 +100,9 @@ def _runs(line: str) -> Iterable[_Run]:
             return  # the rest of a heading is title case, not names
         strong = (at_lead or found.start() in bold_starts) and _separated(line, found.end())
         before = _before(line, found.start())
-        initial = at_lead or not before or _SENTENCE_END_RE.search(before) is not None
-        yield _Run(tuple(found.group().split(" ")), strong, initial, heading is not None)
+        initial = at_lead or not before or before in _SENTENCE_ENDS
+        text = found.group()
+        yield _Run(text, tuple(text.split(" ")), strong, initial, heading is not None)
 
 
 def _name_from(run: _Run) -> str:

@@ -20,6 +20,7 @@ from monitoring.analysis import (
     find_mentions,
     first_positions,
     is_informative,
+    prose_of,
     rank_brands,
 )
 from monitoring.models import Answer, Brand, Citation, Heartbeat, Mention, Workspace
@@ -67,8 +68,10 @@ class _Analysis:
 
 def _analysis_compute(answer: Answer, brands: BrandSet) -> _Analysis:
     citations = list(answer.citations.all())
-    matches = find_mentions(answer.text, brands.terms, citation_titles=[c.title for c in citations])
-    untracked = candidate_names(answer.text, brands.known_terms)
+    prose = prose_of(answer.text)  # shared: the matcher and the name finder both start there
+    titles = [c.title for c in citations]
+    matches = find_mentions(answer.text, brands.terms, citation_titles=titles, prose=prose)
+    untracked = candidate_names(answer.text, brands.known_terms, prose=prose)
     answer.is_informative = is_informative(answer.text, matches, untracked)
     answer.untracked_names = untracked
     return _Analysis(answer, _mentions(answer, matches), _citations_attribute(citations, brands))
