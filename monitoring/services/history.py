@@ -18,13 +18,10 @@ from django.utils import timezone
 from monitoring.aisa.text import clean_text
 from monitoring.models import ApiCall, Task, TaskEvent
 from monitoring.models.tasks import NEW, TASK_STATES, TaskStatus, statuses_into
+from monitoring.services import bulk
 
 #: History messages are cut to this length (API error texts can be long).
 MESSAGE_CHARS = 2000
-
-
-#: Rows per statement of a bulk write (SQLite allows 32,766 parameters per statement).
-BULK_BATCH = 500
 
 
 def _message(text: str) -> str:
@@ -152,7 +149,7 @@ def _cost_row(pk: int, at, field: str, amount: Decimal, call_id, message: str) -
 
 
 def events_insert(rows: list[tuple]) -> None:
-    """Insert history rows (``EVENT_COLUMNS`` tuples) in a statement per ``BULK_BATCH``.
+    """Insert history rows (``EVENT_COLUMNS`` tuples), a statement per ``bulk.BULK_BATCH``.
 
     A posted batch writes three rows per task; building a ``TaskEvent`` per row and letting
     ``bulk_create`` prepare every value took a third of the batch's time. The only values
@@ -163,61 +160,26 @@ def events_insert(rows: list[tuple]) -> None:
         return
     ops = connection.ops
     amount = TaskEvent._meta.get_field("amount")
-    quote = ops.quote_name
-    columns = ", ".join(quote(c) for c in EVENT_COLUMNS)
-    one = "(" + ", ".join(["%s"] * len(EVENT_COLUMNS)) + ")"
-    table = quote(TaskEvent._meta.db_table)
-    for start in range(0, len(rows), BULK_BATCH):
-        chunk = rows[start : start + BULK_BATCH]
-        params: list[Any] = []
-        for pk, at, kind, s_from, s_to, field, value, call_id, message in chunk:
-            value = None if value is None else amount.get_db_prep_save(value, connection)
-            params += [pk, ops.adapt_datetimefield_value(at), str(kind), s_from, s_to, field]
-            params += [value, call_id, message]
-        values = ", ".join([one] * len(chunk))
-        with connection.cursor() as cursor:
-            # Only the model's own table and column names are formatted in.
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
+    prepared = [
+        (pk, ops.adapt_datetimefield_value(at), str(kind), s_from, s_to, field)
+        + (None if value is None else amount.get_db_prep_save(value, connection), call_id, text)
+        for pk, at, kind, s_from, s_to, field, value, call_id, text in rows
+    ]
+    bulk.rows_insert(TaskEvent, bulk.plain_columns(TaskEvent, EVENT_COLUMNS), prepared)
 
 
 def tasks_values_set(values: Mapping[int, Mapping[str, Any]]) -> None:
-    """Set each task's own values, in one statement per set of columns.
-
-    ``UPDATE … FROM (VALUES …)``: Django's ``bulk_update`` writes a ``CASE`` with a branch
-    per row and builds an expression per value, which costs more than the post it records.
-    """
+    """Set each task's own values, in one statement per set of columns (``bulk``)."""
     by_columns: dict[tuple[str, ...], dict[int, Mapping[str, Any]]] = {}
     for pk, row in values.items():
         by_columns.setdefault(tuple(sorted(row)), {})[pk] = row
     for columns, rows in by_columns.items():
-        items = list(rows.items())
-        for start in range(0, len(items), BULK_BATCH):
-            _values_update(columns, items[start : start + BULK_BATCH])
-
-
-def _values_update(columns: tuple[str, ...], rows: list[tuple[int, Mapping[str, Any]]]) -> None:
-    meta = Task._meta
-    fields = [_column(meta.get_field(name)) for name in columns]
-    quote = connection.ops.quote_name
-    casts = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
-    placeholders = ", ".join(f"(CAST(%s AS {meta.pk.db_type(connection)}), {casts})" for _ in rows)
-    # A VALUES list's columns are column1, column2, … in SQLite and PostgreSQL alike.
-    assignments = ", ".join(
-        f"{quote(f.attname)} = v.column{i}" for i, f in enumerate(fields, start=2)
-    )
-    table, pk = quote(meta.db_table), quote(meta.pk.attname)
-    params: list[Any] = []
-    for task_id, row in rows:
-        params.append(task_id)
-        params += [f.get_db_prep_save(row[f.name], connection) for f in fields]
-    # Only the model's own table, column names and types are formatted in; values are
-    # parameters.
-    sql = (
-        f"UPDATE {table} SET {assignments} FROM (VALUES {placeholders}) AS v "  # noqa: S608
-        f"WHERE {table}.{pk} = v.column1"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        fields = [_column(Task._meta.get_field(name)) for name in columns]
+        prepared = [
+            (task_id, *(f.get_db_prep_save(row[f.name], connection) for f in fields))
+            for task_id, row in rows.items()
+        ]
+        bulk.rows_update(Task, fields, prepared)
 
 
 def _column(field: Any) -> Field:
