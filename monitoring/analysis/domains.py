@@ -8,6 +8,7 @@ same key: ``HTTPS://user@WWW.HubSpot.com:443/pricing``, ``hubspot.com`` and
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -18,10 +19,24 @@ _OPAQUE_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!//)(?!\d)")  # mailto:, te
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _TLD_RE = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 _STRIPPED_PREFIXES = ("www.", "m.")
+#: Values up to this long are remembered (``normalize_domain``): a stored citation's domain
+#: (at most 253 characters) and a brand's domains are, so the cache holds at most about a
+#: megabyte, and no long hostile URL is kept.
+CACHED_CHARS = 256
 
 
 def normalize_domain(url_or_domain: str) -> str:
-    """The lower-case registrable host of a URL or domain, or "" when there is none."""
+    """The lower-case registrable host of a URL or domain, or "" when there is none.
+
+    Remembered for short values: analysing an answer matches each of its citations'
+    domains against every brand domain of the workspace, the same few hundred strings
+    over and over (it took a quarter of an answer's analysis)."""
+    if len(url_or_domain) <= CACHED_CHARS:
+        return _normalized_cached(url_or_domain)
+    return _normalized(url_or_domain)
+
+
+def _normalized(url_or_domain: str) -> str:
     host = _hostname(url_or_domain)
     if not host:
         return ""
@@ -34,6 +49,9 @@ def normalize_domain(url_or_domain: str) -> str:
         if host.startswith(prefix) and host.count(".") >= 2:
             host = host[len(prefix) :]
     return host
+
+
+_normalized_cached = functools.lru_cache(maxsize=4096)(_normalized)
 
 
 def domain_matches(domain: str, brand_domains: Iterable[str]) -> bool:
