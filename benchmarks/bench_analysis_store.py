@@ -16,7 +16,6 @@ per pass and the medians.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -29,7 +28,7 @@ sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "benchmarks"))
 
 import bench_analysis  # noqa: E402
-from bench_pipeline import _database_setup  # noqa: E402
+from bench_pipeline import on_throwaway_database  # noqa: E402
 
 
 def main() -> None:
@@ -38,21 +37,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
-    os.environ.setdefault("DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aisa_site.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    described, cleanup = _database_setup()
-    import django
-
-    django.setup()
-    try:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        print(f"database: {described}")
-        _run(args)
-    finally:
-        cleanup()
+    on_throwaway_database(lambda: _run(args))
 
 
 def _seed(n: int) -> int:

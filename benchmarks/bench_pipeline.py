@@ -69,16 +69,8 @@ def _database_setup() -> tuple[str, callable]:
     return f"SQLite file {path} (WAL)", remove
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", type=int, default=2000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=1, help="posting workers at once")
-    parser.add_argument("--limit", type=int, default=10, help="calls/min for the limit run")
-    parser.add_argument("--limit-seconds", type=float, default=65.0)
-    parser.add_argument("--skip-limit", action="store_true")
-    args = parser.parse_args()
-
+def on_throwaway_database(run: callable) -> None:
+    """Set Django up on a migrated throwaway database, call ``run``, then drop it."""
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aisa_site.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -91,11 +83,27 @@ def main() -> None:
 
         call_command("migrate", verbosity=0)
         print(f"database: {described}")
+        run()
+    finally:
+        cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="posting workers at once")
+    parser.add_argument("--limit", type=int, default=10, help="calls/min for the limit run")
+    parser.add_argument("--limit-seconds", type=float, default=65.0)
+    parser.add_argument("--skip-limit", action="store_true")
+    args = parser.parse_args()
+
+    def run() -> None:
         _throughput(args)
         if not args.skip_limit:
             _rate_limit(args)
-    finally:
-        cleanup()
+
+    on_throwaway_database(run)
 
 
 def _settings(calls_per_minute: int) -> None:
