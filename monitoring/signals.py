@@ -1,7 +1,11 @@
-"""Install the background schedules after migrations, idempotently."""
+"""Install the background schedules after migrations, idempotently; mark the dashboard's
+summaries stale when an answer, a mention or a citation is saved one by one."""
 
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
+
+from monitoring.models import Answer, Citation, Mention
+from monitoring.services.summaries import days_mark
 
 #: (name, job, minutes between runs; None = hourly). Jobs are the paths in ``monitoring.jobs``.
 SCHEDULES = [
@@ -23,3 +27,21 @@ def ensure_schedules(sender, **kwargs) -> None:
             name=name,
             defaults={"func": func, "schedule_type": kind, "minutes": minutes, "repeats": -1},
         )
+
+
+# The pipeline's and the analysis' writes in bulk mark their days themselves (a signal
+# never sees a bulk write); these catch the rest: the admin, the shell, the tests'
+# factories. No receiver on a mention's or citation's deletion: it would make Django read
+# every row of a bulk delete to send its signal. (Their answer's deletion, or a brand's,
+# removes the summaries' rows of the same brand or answer day.)
+@receiver(post_save, sender=Answer)
+@receiver(post_delete, sender=Answer)
+def answer_changed(sender, instance: Answer, **kwargs) -> None:
+    days_mark([(instance.workspace_id, instance.answered_at)])
+
+
+@receiver(post_save, sender=Mention)
+@receiver(post_save, sender=Citation)
+def answer_part_saved(sender, instance: Mention | Citation, **kwargs) -> None:
+    answer = instance.answer
+    days_mark([(answer.workspace_id, answer.answered_at)])

@@ -34,6 +34,7 @@ from monitoring.models import (
 )
 from monitoring.services.analysis import answer_analyze
 from monitoring.services.prompts import prompt_versions_ensure
+from monitoring.services.summaries import summaries_refresh
 
 #: The password of every user made here (the browser tests' log-in form types it).
 PASSWORD = "pw-for-tests"
@@ -278,6 +279,17 @@ SANDBOX_KEY = "sk-aisa-sandbox"
 TEST_KEY = "sk-aisa-test-key"
 #: A DataForSEO-style "login:password" pair, for basic auth once added to the sandbox.
 BASIC_PAIR = "login:password"
+
+
+def refreshed(select):
+    """A dashboard selector that first brings the summaries up to date with the rows, as
+    the pages do before reading them (for tests that write rows, then read numbers)."""
+
+    def call(**kwargs):
+        summaries_refresh()
+        return select(**kwargs)
+
+    return call
 
 
 def sandbox_task(**fields) -> dict:

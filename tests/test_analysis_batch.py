@@ -95,9 +95,9 @@ def test_a_batch_takes_the_same_statements_however_many_answers(workspace, brand
     answers = _answers(workspace, f"q{n}", n)
     with CaptureQueriesContext(connection) as queries:
         answers_analyze(answers=answers)
-    # The brands (3), the citations (1), then the transaction's four writes (delete the
-    # mentions, insert them, set the citation owners and the answers' fields), plus the
-    # transaction's own statements where the connection logs them.
+    # The brands (3), the citations (1), then the transaction's five writes (delete the
+    # mentions, insert them, set the citation owners and the answers' fields, mark their
+    # days' summaries stale), plus the transaction's own statements where logged.
     writes = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
-    assert len([q for q in writes if q.split()[0] in ("DELETE", "INSERT", "UPDATE")]) == 4
-    assert len(queries) <= 10
+    assert len([q for q in writes if q.split()[0] in ("DELETE", "INSERT", "UPDATE")]) == 5
+    assert len(queries) <= 11

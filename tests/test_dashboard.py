@@ -28,9 +28,14 @@ from django.utils import timezone
 
 from monitoring.analysis.stats import mean_position
 from monitoring.models import Answer, Mention, Task, TaskStatus
-from monitoring.selectors.dashboard import brand_list_ordered, dashboard_get, overview_get
+from monitoring.selectors import dashboard
+from monitoring.selectors.dashboard import brand_list_ordered
 from monitoring.selectors.filters import Filters, default_range
-from tests.factories import make_answer, make_prompt
+from monitoring.services.summaries import days_mark, summaries_refresh
+from tests.factories import make_answer, make_prompt, refreshed
+
+dashboard_get = refreshed(dashboard.dashboard_get)
+overview_get = refreshed(dashboard.overview_get)
 
 pytestmark = pytest.mark.django_db
 
@@ -286,6 +291,7 @@ def _bulk(workspace, prompt, brands, n, batch):
         for a in ids
         for r, b in enumerate(brands, start=1)
     )
+    days_mark([(workspace.pk, when)])  # as the pipeline's bulk writes do
 
 
 @pytest.mark.slow
@@ -298,6 +304,7 @@ def test_it_renders_with_the_same_number_of_queries_for_1_and_10000_answers(
     counts = []
     for size in (1, 9999):
         _bulk(workspace, prompts["P1"], pair, size, batch=size)
+        summaries_refresh()  # the pipeline's tick would have (a stale day costs ~40 more)
         with django_assert_max_num_queries(30), CaptureQueriesContext(connection) as queries:
             response = viewer_client.get(url)
         assert response.status_code == 200
@@ -421,16 +428,18 @@ def test_json_lists_skip_values_that_are_not_lists(workspace, brands, prompts):
 def test_the_dashboard_selectors_run_a_fixed_number_of_queries(
     workspace, data, django_assert_num_queries
 ):
-    """11 for the cards, trends and tables, one for the answers per engine and model (model
-    changes), one for web search against none (skipped when the web filter keeps one side).
-    The engine comparison's own query, with two engines or more, is pinned in
-    tests/test_engine_comparison.py."""
+    """11 for the cards, trends and tables (from the summaries), one for the answers per
+    engine and model (model changes), two for web search against none (skipped when the web
+    filter keeps one side). The engine comparison's own query, with two engines or more,
+    is pinned in tests/test_engine_comparison.py; the page's check for stale days in
+    tests/test_summaries.py."""
     start, end = default_range()
+    summaries_refresh()
     for filters, queries in (
-        (_filters(), 13),
-        (Filters(start=start - timedelta(days=60), end=end), 13),  # weekly buckets
+        (_filters(), 14),
+        (Filters(start=start - timedelta(days=60), end=end), 14),  # weekly buckets
         (_filters(tag=data["tag"].pk, model="m", web="off"), 12),
-        (_filters(engine="claude"), 13),
+        (_filters(engine="claude"), 14),
     ):
         with django_assert_num_queries(queries):
-            dashboard_get(workspace=workspace, filters=filters)
+            dashboard.dashboard_get(workspace=workspace, filters=filters)

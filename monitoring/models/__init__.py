@@ -12,6 +12,16 @@ from monitoring.models.requests import (
     MonitorRun,
     Schedule,
 )
+from monitoring.models.summaries import (
+    SUMMARY_MODELS,
+    AnswerSummary,
+    BrandSummary,
+    DomainSummary,
+    PairSummary,
+    SummaryStale,
+    TermKind,
+    TermSummary,
+)
 from monitoring.models.tasks import (
     FINAL_STATUSES,
     ApiCall,
@@ -32,6 +42,14 @@ from monitoring.models.workspaces import (
 )
 
 __all__ = [
+    "SUMMARY_MODELS",
+    "AnswerSummary",
+    "BrandSummary",
+    "DomainSummary",
+    "PairSummary",
+    "SummaryStale",
+    "TermKind",
+    "TermSummary",
     "ENGINE_CHOICES",
     "FINAL_STATUSES",
     "Answer",

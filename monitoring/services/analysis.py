@@ -27,6 +27,7 @@ from monitoring.analysis import (
 )
 from monitoring.models import Answer, Brand, Citation, Heartbeat, Mention, Workspace
 from monitoring.services import bulk
+from monitoring.services.summaries import days_mark
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def answers_analyze(
     """Replace the analysis of many answers at once; returns how many were written.
 
     Each workspace's brands are loaded once; everything is computed before the one
-    transaction that writes it all (``_writes_apply``: four statements however many
+    transaction that writes it all (``_writes_apply``: five statements however many
     answers). ``citations`` maps an answer's id to its citations when the caller has them
     (it has just stored them); otherwise they are read in one query. Unlike the re-analysis
     of a workspace, this takes whatever answers it is given: the caller keeps batches to a
@@ -135,6 +136,7 @@ class _Writes:
     mentions: list[tuple]
     citations: list[tuple]  # (id, brand_id)
     answers: list[tuple]  # id, then ANSWER_FIELDS
+    days: list[tuple]  # (workspace id, answered at): their summaries go stale
 
 
 def _writes_prepare(analyses: list[_Analysis]) -> _Writes:
@@ -146,16 +148,18 @@ def _writes_prepare(analyses: list[_Analysis]) -> _Writes:
         mentions=[_params(m, MENTION_FIELDS) for a in analyses for m in a.mentions],
         citations=[(c.pk, *_params(c, ("brand",))) for a in analyses for c in a.citations],
         answers=[(a.answer.pk, *_params(a.answer, ANSWER_FIELDS)) for a in analyses],
+        days=[(a.answer.workspace_id, a.answer.answered_at) for a in analyses],
     )
 
 
 def _writes_apply(writes: _Writes) -> None:
-    """Replace the stored analysis of these answers: four statements however many there are
+    """Replace the stored analysis of these answers: five statements however many there are
     (up to ``bulk.BULK_BATCH`` rows each)."""
     Mention.objects.filter(answer_id__in=writes.answer_ids).delete()
     bulk.rows_insert(Mention, _fields(Mention, MENTION_FIELDS), writes.mentions)
     bulk.rows_update(Citation, _fields(Citation, ("brand",)), writes.citations)
     bulk.rows_update(Answer, _fields(Answer, ANSWER_FIELDS), writes.answers)
+    days_mark(writes.days)
 
 
 def _params(obj: Model, fields: tuple[str, ...]) -> tuple:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from monitoring.aisa import contract
 from monitoring.models import Answer, Prompt, PromptVersion, Tag, Task, Workspace
+from monitoring.services.summaries import days_mark
 
 
 class PromptInUse(Exception):
@@ -142,7 +143,10 @@ def _version_after_edit(*, prompt: Prompt, before: tuple[str, str, str]) -> None
             created_at=prompt.created_at,
         )
         Task.objects.filter(prompt=prompt, prompt_version=None).update(prompt_version=latest)
-        Answer.objects.filter(prompt=prompt, prompt_version=None).update(prompt_version=latest)
+        unversioned = Answer.objects.filter(prompt=prompt, prompt_version=None)
+        moments = unversioned.values_list("answered_at", flat=True)
+        days_mark((prompt.workspace_id, at) for at in moments)
+        unversioned.update(prompt_version=latest)
     elif not Task.objects.filter(prompt_version=latest).exists():
         # Its current version was never sent (e.g. edited twice before a send): edit it.
         for field, value in _version_fields(prompt).items():

@@ -11,6 +11,7 @@ from monitoring.forms.filters import DashboardFilterForm
 from monitoring.models import Membership
 from monitoring.selectors.dashboard import dashboard_get
 from monitoring.selectors.onboarding import onboarding_get
+from monitoring.services.summaries import period_prepare
 
 PALETTE = ["#4f46e5", "#dc2626", "#059669", "#d97706", "#0891b2", "#9333ea", "#db2777", "#65a30d"]
 
@@ -22,6 +23,7 @@ def brand_colours(brands) -> dict[int, str]:
 def dashboard_page(request, membership: Membership):
     form = DashboardFilterForm(request.GET, workspace=membership.workspace)
     filters = form.filters()
+    period_prepare(workspace_id=membership.workspace_id, start=filters.start, end=filters.end)
     data = dashboard_get(workspace=membership.workspace, filters=filters)
     colours = brand_colours(data["brands"])
     trend = data["trend"]

@@ -29,6 +29,7 @@ from monitoring.services import brands as brand_services
 from monitoring.services import monitors as monitor_services
 from monitoring.services import onboarding as services
 from monitoring.services import prompts as prompt_services
+from monitoring.services.summaries import summaries_refresh
 
 #: How often the results step asks again while the first answers are on their way.
 RESULTS_POLL_SECONDS = 5
@@ -115,6 +116,7 @@ def _brand(request, membership: Membership):
 
 def _competitors(request, membership: Membership):
     workspace = membership.workspace
+    summaries_refresh(workspace_id=workspace.pk)  # the suggestions read every day's
     suggestions = selectors.competitor_suggestions(workspace=workspace)
     choices = [(s["name"], _in_answers(s["name"], s["answers"])) for s in suggestions]
     form = CompetitorsForm(request.POST or None, workspace=workspace, suggestions=choices)
@@ -137,6 +139,7 @@ def _competitors(request, membership: Membership):
 
 def _prompts(request, membership: Membership):
     workspace = membership.workspace
+    summaries_refresh(workspace_id=workspace.pk)  # the suggestions read every day's
     suggestions = selectors.prompt_suggestions(workspace=workspace)
     choices = [(s["query"], _in_answers(s["query"], s["answers"])) for s in suggestions]
     form = PromptsForm(request.POST or None, workspace=workspace, suggestions=choices)

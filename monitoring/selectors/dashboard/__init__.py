@@ -24,8 +24,6 @@ from monitoring.selectors.dashboard.scope import (
     answer_drill_scope,
     answer_q,
     answer_scope,
-    citation_scope,
-    mention_scope,
     task_scope,
 )
 from monitoring.selectors.dashboard.tables import (
@@ -58,10 +56,8 @@ __all__ = [
     "answer_q",
     "answer_scope",
     "brand_list_ordered",
-    "citation_scope",
     "dashboard_get",
     "fan_out_top",
-    "mention_scope",
     "overview_get",
     "period_counts_get",
     "prompt_table_get",

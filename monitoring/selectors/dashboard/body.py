@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from monitoring.models import Workspace
+from monitoring.selectors.dashboard.blocks import blocks_get
 from monitoring.selectors.dashboard.engines import (
     change_bucket,
     engine_comparison_get,
@@ -29,14 +30,17 @@ PROMPT_ROWS = 200
 
 def dashboard_get(*, workspace: Workspace, filters: Filters) -> dict:
     """Everything the dashboard body shows, in a fixed number of queries (11, plus one
-    to compare engines when two or more answered, plus one to compare web search with
-    none unless the web-search filter is set)."""
+    to compare engines when two or more answered, plus two to compare web search with
+    none unless the web-search filter is set), read from the summaries: the caller
+    refreshes the period's first (``services.summaries.period_prepare``)."""
+    blocks = blocks_get(filters)
+    scoped = {"workspace": workspace, "filters": filters, "blocks": blocks}
     brands = brand_list_ordered(workspace=workspace, own_id=filters.own)
-    counts = period_counts_get(workspace=workspace, filters=filters)
+    counts = period_counts_get(**scoped)
     overview = overview_get(workspace=workspace, filters=filters, brands=brands, counts=counts)
     own = overview.own.brand if overview.own else None
-    prompts = prompt_table_get(workspace=workspace, filters=filters, own=own, brands=brands)
-    models = engine_models_get(workspace=workspace, filters=filters)
+    prompts = prompt_table_get(**scoped, own=own, brands=brands)
+    models = engine_models_get(**scoped)
     trend = trend_get(workspace=workspace, filters=filters, brands=brands, counts=counts)
     changes = model_changes(models=models, filters=filters)
     # The charts mark each change on its bucket; the page lists them too, in words.
@@ -55,18 +59,13 @@ def dashboard_get(*, workspace: Workspace, filters: Filters) -> dict:
         "trend": trend,
         "engines": models.engines,
         "model_changes": changes,
-        "engine_comparison": engine_comparison_get(
-            workspace=workspace, filters=filters, own=own, brands=brands, models=models
-        ),
-        "web_comparison": web_comparison_get(workspace=workspace, filters=filters, own=own),
+        "engine_comparison": engine_comparison_get(**scoped, own=own, brands=brands, models=models),
+        "web_comparison": web_comparison_get(**scoped, own=own),
         "domains": domain_top(
-            workspace=workspace,
-            filters=filters,
-            n=overview.answers.n,
-            total_citations=overview.total_citations,
+            **scoped, n=overview.answers.n, total_citations=overview.total_citations
         ),
-        "fan_out": fan_out_top(workspace=workspace, filters=filters),
-        "untracked": untracked_list(workspace=workspace, filters=filters, brands=brands),
+        "fan_out": fan_out_top(**scoped),
+        "untracked": untracked_list(**scoped, brands=brands),
         "prompts": prompts[:PROMPT_ROWS],
         "prompt_count": len(prompts),
     }

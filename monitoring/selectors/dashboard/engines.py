@@ -1,9 +1,9 @@
 """Engines side by side: the own brand per engine, model changes, and web search or not.
 
-Three queries at most, whatever the number of answers: the answers per engine and model
-(which also dates each model's first answer), the mentions per engine and brand (only when
-two engines or more answered), and the answers per prompt, engine and web search (only
-when the web-search filter leaves both sides).
+Four queries at most, whatever the number of answers, all from the summaries: the
+answers per engine and model (which also dates each model's first answer), the brands per
+engine (only when two engines or more answered), and the answers and own brand per prompt,
+engine and web search (only when the web-search filter leaves both sides).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Min, OuterRef, Subquery, Sum
 
 from monitoring.analysis.stats import (
     ALPHA,
@@ -20,9 +20,9 @@ from monitoring.analysis.stats import (
     chi_square_independence,
     mantel_haenszel,
 )
-from monitoring.models import ENGINE_CHOICES, Brand, Mention, Prompt, Workspace
+from monitoring.models import ENGINE_CHOICES, AnswerSummary, Brand, BrandSummary, Prompt, Workspace
+from monitoring.selectors.dashboard.blocks import Blocks, blocks_get, blocks_q, summary_rows
 from monitoring.selectors.dashboard.rates import Rate
-from monitoring.selectors.dashboard.scope import answer_scope, mention_scope
 from monitoring.selectors.filters import Filters
 from monitoring.selectors.periods import day_start
 
@@ -48,14 +48,21 @@ class EngineModels:
         return list(self.answers)
 
 
-def engine_models_get(*, workspace: Workspace, filters: Filters) -> EngineModels:
+def engine_models_get(
+    *, workspace: Workspace, filters: Filters, blocks: Blocks | None = None
+) -> EngineModels:
     """One query from the previous period's start, so a model that took over on the
     period's first day shows as a change and not as the engine's first model."""
-    split = day_start(filters.start)
+    blocks = blocks or blocks_get(filters)
     rows = (
-        answer_scope(workspace=workspace, filters=filters, start=filters.previous().start)
+        summary_rows(
+            AnswerSummary,
+            workspace=workspace,
+            filters=filters,
+            blocks=[*blocks.now, *blocks.before],
+        )
         .values("engine", "model_name")
-        .annotate(n=Count("id", filter=Q(answered_at__gte=split)), first=Min("answered_at"))
+        .annotate(n=Sum("answers", filter=blocks_q(blocks.now)), first=Min("first_at"))
         .order_by()
     )
     answers: dict[str, int] = {}
@@ -158,6 +165,7 @@ def engine_comparison_get(
     own: Brand | None,
     brands: list[Brand],
     models: EngineModels,
+    blocks: Blocks | None = None,
 ) -> EngineComparison | None:
     """The own brand per engine, side by side (one query), when two engines or more
     answered in the period; None otherwise."""
@@ -165,15 +173,20 @@ def engine_comparison_get(
         return None
     tracked = {b.pk for b in brands}
     rows = (
-        mention_scope(workspace=workspace, filters=filters)
-        .values("answer__engine", "brand")
-        .annotate(k=Count("id"), rank_sum=Sum("rank"))
+        summary_rows(
+            BrandSummary,
+            workspace=workspace,
+            filters=filters,
+            blocks=(blocks or blocks_get(filters)).now,
+        )
+        .values("engine", "brand")
+        .annotate(k=Sum("named"), rank_sum=Sum("rank_sum"))
         .order_by()
     )
     own_rows: dict[str, dict] = {}
     all_k: dict[str, int] = {}
     for row in rows:
-        engine = row["answer__engine"]
+        engine = row["engine"]
         if row["brand"] in tracked:
             all_k[engine] = all_k.get(engine, 0) + row["k"]
         if row["brand"] == own.pk:
@@ -242,23 +255,37 @@ class WebComparison:
 
 
 def web_comparison_get(
-    *, workspace: Workspace, filters: Filters, own: Brand | None
+    *, workspace: Workspace, filters: Filters, own: Brand | None, blocks: Blocks | None = None
 ) -> WebComparison | None:
-    """One query, skipped when the web-search filter keeps one side only; None when no
+    """Two queries, skipped when the web-search filter keeps one side only; None when no
     prompt was asked both ways by the same engine in the period."""
     if own is None or filters.web:
         return None
-    own_hit = Exists(Mention.objects.filter(answer=OuterRef("pk"), brand_id=own.pk))
+    scoped = {
+        "workspace": workspace,
+        "filters": filters,
+        "blocks": (blocks or blocks_get(filters)).now,
+        "by_prompt": True,
+    }
     prompt = Prompt.objects.filter(pk=OuterRef("prompt")).order_by()
     rows = (
-        answer_scope(workspace=workspace, filters=filters)
+        summary_rows(AnswerSummary, **scoped)
         .values("prompt", "engine", "web_search")
-        .annotate(n=Count("id"), k=Count("id", filter=own_hit))
+        .annotate(n=Sum("answers"))
         .annotate(text=Subquery(prompt.values("text")))
         .order_by()
     )
+    own_k = {
+        (row["prompt"], row["engine"], row["web_search"]): row["k"]
+        for row in summary_rows(BrandSummary, **scoped)
+        .filter(brand=own)
+        .values("prompt", "engine", "web_search")
+        .annotate(k=Sum("named"))
+        .order_by()
+    }
     sides: dict[tuple[int, str], dict[bool, dict]] = {}
     for row in rows:
+        row["k"] = own_k.get((row["prompt"], row["engine"], row["web_search"]), 0)
         sides.setdefault((row["prompt"], row["engine"]), {})[row["web_search"]] = row
     pairs = [
         WebPair(

@@ -6,21 +6,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, Count, DateField, Q, Sum, When
+from django.db.models import Count, Q, Sum
 
 from monitoring.analysis.stats import share_of_voice
-from monitoring.models import Brand, BrandKind, TaskStatus, Workspace
+from monitoring.models import AnswerSummary, Brand, BrandKind, BrandSummary, TaskStatus, Workspace
 from monitoring.models.money import usd
+from monitoring.selectors.dashboard.blocks import Blocks, blocks_get, summary_rows
 from monitoring.selectors.dashboard.buckets import chart_buckets
 from monitoring.selectors.dashboard.rates import Change, Rate
-from monitoring.selectors.dashboard.scope import (
-    answer_scope,
-    citation_scope,
-    mention_scope,
-    task_scope,
-)
+from monitoring.selectors.dashboard.scope import task_scope
 from monitoring.selectors.filters import Filters
-from monitoring.selectors.periods import BucketStart, day_start
 
 
 @dataclass
@@ -79,15 +74,16 @@ def brand_list_ordered(*, workspace: Workspace, own_id: int | None = None) -> li
 
 @dataclass
 class PeriodCounts:
-    """Answers and mentions per chart bucket of the period, plus the previous period's totals.
+    """Answers and brands per chart bucket of the period, plus the previous period's
+    totals (bucket ``None``), added up from the summaries in two queries.
 
-    Shared by the headline cards and the trend charts, so each row is read once: bucket
-    ``None`` holds the previous period (two queries).
+    Shared by the headline cards and the trend charts, so each row is read once.
     """
 
     kind: str
-    answers: dict[date | None, dict]  # bucket -> {"n", "informative"}
-    mentions: dict[tuple[date | None, int], dict]  # (bucket, brand) -> {"k", "rank_sum", "count"}
+    answers: dict[date | None, dict]  # bucket -> {"n", "informative", "citations"}
+    #: (bucket, brand) -> {"k", "rank_sum", "count", "citations", "cited"}
+    mentions: dict[tuple[date | None, int], dict]
 
     def answer_total(self, key: str, *, before: bool = False) -> int:
         if before:
@@ -104,35 +100,46 @@ class PeriodCounts:
         )
 
 
-def period_counts_get(*, workspace: Workspace, filters: Filters) -> PeriodCounts:
+def period_counts_get(
+    *, workspace: Workspace, filters: Filters, blocks: Blocks | None = None
+) -> PeriodCounts:
+    blocks = blocks or blocks_get(filters)
     kind, _ = chart_buckets(filters)
-    split = day_start(filters.start)
-    scoped = {"workspace": workspace, "filters": filters, "start": filters.previous().start}
-
-    def bucket(field: str) -> Case:
-        return Case(
-            When(**{f"{field}__gte": split}, then=BucketStart(field, kind)),
-            default=None,
-            output_field=DateField(),
+    scoped = {
+        "workspace": workspace,
+        "filters": filters,
+        "blocks": [*blocks.buckets, *blocks.before],
+    }
+    answers: dict[date | None, dict] = {}
+    for row in (
+        summary_rows(AnswerSummary, **scoped)
+        .values("day", "span")
+        .annotate(n=Sum("answers"), informative=Sum("informative"), citations=Sum("citations"))
+        .order_by()
+    ):
+        _add(answers, blocks.buckets.get((row.pop("day"), row.pop("span"))), row)
+    mentions: dict[tuple[date | None, int], dict] = {}
+    for row in (
+        summary_rows(BrandSummary, **scoped)
+        .values("day", "span", "brand")
+        .annotate(
+            k=Sum("named"),
+            rank_sum=Sum("rank_sum"),
+            count=Sum("occurrences"),
+            citations=Sum("citations"),
+            cited=Sum("cited_answers"),
         )
-
-    answers = {
-        row["period"]: row
-        for row in answer_scope(**scoped)
-        .annotate(period=bucket("answered_at"))
-        .values("period")
-        .annotate(n=Count("id"), informative=Count("id", filter=Q(is_informative=True)))
         .order_by()
-    }
-    mentions = {
-        (row["period"], row["brand"]): row
-        for row in mention_scope(**scoped)
-        .annotate(period=bucket("answer__answered_at"))
-        .values("period", "brand")
-        .annotate(k=Count("id"), rank_sum=Sum("rank"), count=Sum("count"))
-        .order_by()
-    }
+    ):
+        bucket = blocks.buckets.get((row.pop("day"), row.pop("span")))
+        _add(mentions, (bucket, row.pop("brand")), row)
     return PeriodCounts(kind=kind, answers=answers, mentions=mentions)
+
+
+def _add(totals: dict, key, row: dict) -> None:
+    total = totals.setdefault(key, dict.fromkeys(row, 0))
+    for name, value in row.items():
+        total[name] += value or 0
 
 
 def overview_get(
@@ -142,12 +149,8 @@ def overview_get(
     brands: list[Brand],
     counts: PeriodCounts | None = None,
 ) -> Overview:
-    """Headline numbers per brand for the period and the one before (four queries, two of
-    them shared with the trend through ``counts``)."""
-    before = filters.previous()
-    split = day_start(filters.start)
-    now_q, before_q = Q(answer__answered_at__gte=split), Q(answer__answered_at__lt=split)
-    scoped = {"workspace": workspace, "filters": filters, "start": before.start}
+    """Headline numbers per brand for the period and the one before (three queries, two
+    of them shared with the trend through ``counts``)."""
     counts = counts or period_counts_get(workspace=workspace, filters=filters)
     mention_rows = {
         brand.pk: {
@@ -159,18 +162,15 @@ def overview_get(
         for brand in brands
     }
     citation_rows = {
-        row["brand"]: row
-        for row in citation_scope(**scoped)
-        .values("brand")
-        .annotate(
-            k=Count("id", filter=now_q),
-            k_before=Count("id", filter=before_q),
-            answers=Count("answer", filter=now_q, distinct=True),
-        )
-        .order_by()
+        brand.pk: {
+            "k": counts.mention_total(brand.pk, "citations"),
+            "k_before": counts.mention_total(brand.pk, "citations", before=True),
+            "answers": counts.mention_total(brand.pk, "cited"),
+        }
+        for brand in brands
     }
-    cit_n = sum(r["k"] for r in citation_rows.values())
-    cit_n_before = sum(r["k_before"] for r in citation_rows.values())
+    cit_n = counts.answer_total("citations")
+    cit_n_before = counts.answer_total("citations", before=True)
     tasks = task_scope(workspace=workspace, filters=filters).aggregate(
         failed=Count("id", filter=Q(status=TaskStatus.FAILED)),
         expired=Count("id", filter=Q(status=TaskStatus.EXPIRED)),

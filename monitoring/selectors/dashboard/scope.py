@@ -1,4 +1,5 @@
-"""The rows the dashboard's filters select: answers, mentions, citations and tasks."""
+"""The raw rows the dashboard's filters select: answers (the list behind a number) and
+tasks. The dashboard's counts come from the summaries (``blocks``) instead."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ def answer_q(
 ) -> Q:
     """The filters as a condition on an answer, reached through ``prefix`` (e.g. "answer__").
 
-    Mentions and citations are filtered by joining their answer under this same condition
-    rather than with ``answer IN (SELECT id FROM answers ...)``: the join lets the database
-    walk the ``(workspace, answered_at)`` index once and probe each answer's rows.
+    Rows of an answer (its task, mentions, citations) can be filtered by joining their
+    answer under this same condition rather than with ``answer IN (SELECT id FROM answers
+    ...)``: the join lets the database walk the ``(workspace, answered_at)`` index once.
     """
     q = Q(
         **{
@@ -48,22 +49,6 @@ def answer_q(
 def answer_scope(*, workspace: Workspace, filters: Filters, start: date | None = None) -> QuerySet:
     """The answers the filters select (from ``start`` when given, e.g. the previous period)."""
     return Answer.objects.filter(answer_q(workspace=workspace, filters=filters, start=start))
-
-
-def mention_scope(*, workspace: Workspace, filters: Filters, start: date | None = None) -> QuerySet:
-    """Mentions in the answers the filters select (joined, not ``IN (subquery)``)."""
-    return Mention.objects.filter(
-        answer_q(workspace=workspace, filters=filters, start=start, prefix="answer__")
-    )
-
-
-def citation_scope(
-    *, workspace: Workspace, filters: Filters, start: date | None = None
-) -> QuerySet:
-    """Citations in the answers the filters select (joined, not ``IN (subquery)``)."""
-    return Citation.objects.filter(
-        answer_q(workspace=workspace, filters=filters, start=start, prefix="answer__")
-    )
 
 
 def answer_drill_scope(*, workspace: Workspace, filters: Filters) -> QuerySet:

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Max, OuterRef, Subquery, Sum
 
-from monitoring.models import Brand, Mention, Prompt, PromptVersion, Workspace
+from monitoring.models import (
+    AnswerSummary,
+    Brand,
+    BrandSummary,
+    DomainSummary,
+    PairSummary,
+    Prompt,
+    PromptVersion,
+    TermKind,
+    TermSummary,
+    Workspace,
+)
+from monitoring.selectors.dashboard.blocks import Blocks, blocks_get, summary_rows
 from monitoring.selectors.dashboard.rates import Rate
-from monitoring.selectors.dashboard.scope import answer_scope, citation_scope, mention_scope
 from monitoring.selectors.filters import Filters
 
 TOP_DOMAINS = 15
@@ -19,13 +29,18 @@ TOP_UNTRACKED = 15
 
 
 def domain_top(
-    *, workspace: Workspace, filters: Filters, n: int, total_citations: int
+    *,
+    workspace: Workspace,
+    filters: Filters,
+    n: int,
+    total_citations: int,
+    blocks: Blocks | None = None,
 ) -> list[dict]:
     """Most cited domains with citation share and domain coverage (one query)."""
     rows = (
-        citation_scope(workspace=workspace, filters=filters)
+        summary_rows(DomainSummary, **_scoped(workspace, filters, blocks))
         .values("domain")
-        .annotate(citations=Count("id"), answers=Count("answer", distinct=True), brand=Max("brand"))
+        .annotate(citations=Sum("citations"), answers=Sum("answers"), brand=Max("brand"))
         .order_by("-citations", "domain")[:TOP_DOMAINS]
     )
     return [
@@ -35,46 +50,57 @@ def domain_top(
     ]
 
 
-def _json_list_counts(scope: QuerySet, column: str, *, min_answers: int, limit: int) -> list[tuple]:
-    """(value, occurrences, answers) of the items of a JSON list column, counted in SQL.
+def _scoped(workspace: Workspace, filters: Filters, blocks: Blocks | None) -> dict:
+    """The period's longest blocks under the filters (``summary_rows``' arguments)."""
+    return {
+        "workspace": workspace,
+        "filters": filters,
+        "blocks": (blocks or blocks_get(filters)).now,
+    }
 
-    The ORM has no "unnest a JSON array", so this one query is written per database.
-    """
-    # The filtered answers are a derived table (not ``id IN (subquery)``), so the database
-    # reads them once through the (workspace, answered_at) index.
-    inner, params = scope.values("id", column).query.sql_with_params()
-    col = connection.ops.quote_name(column)
-    if connection.vendor == "postgresql":
-        # jsonb_array_elements_text raises on a non-array; such a value has no items.
-        items = f"CASE WHEN jsonb_typeof(a.{col}) = 'array' THEN a.{col} ELSE '[]'::jsonb END"
-        source = f"({inner}) a CROSS JOIN LATERAL jsonb_array_elements_text({items}) AS e(value)"
-    else:
-        items = f"CASE WHEN json_type(a.{col}) = 'array' THEN a.{col} ELSE '[]' END"
-        source = f"({inner}) a, json_each({items}) e"
-    # Only quoted identifiers and the ORM's own compiled subquery are interpolated.
-    sql = (
-        f"SELECT e.value, COUNT(*), COUNT(DISTINCT a.id) FROM {source} "  # noqa: S608
-        f"GROUP BY e.value HAVING COUNT(DISTINCT a.id) >= %s "
-        f"ORDER BY 3 DESC, 2 DESC, 1 LIMIT %s"
+
+def _term_counts(
+    workspace: Workspace,
+    filters: Filters,
+    blocks: Blocks | None,
+    kind: str,
+    *,
+    min_answers: int,
+    limit: int,
+) -> list[tuple]:
+    """(value, occurrences, answers) of the fan-out queries or untracked names in at least
+    ``min_answers`` answers, most answers first (one query)."""
+    rows = (
+        summary_rows(TermSummary, **_scoped(workspace, filters, blocks))
+        .filter(kind=kind)
+        .values("value")
+        .annotate(occurrences=Sum("occurrences"), answers=Sum("answers"))
+        .filter(answers__gte=min_answers)
+        .order_by("-answers", "-occurrences", "value")
+        .values_list("value", "occurrences", "answers")[:limit]
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, min_answers, limit])
-        return cursor.fetchall()
+    return list(rows)
 
 
-def fan_out_top(*, workspace: Workspace, filters: Filters) -> list[dict]:
-    scope = answer_scope(workspace=workspace, filters=filters)
-    rows = _json_list_counts(scope, "fan_out_queries", min_answers=1, limit=TOP_FAN_OUT)
+def fan_out_top(
+    *, workspace: Workspace, filters: Filters, blocks: Blocks | None = None
+) -> list[dict]:
+    rows = _term_counts(
+        workspace, filters, blocks, TermKind.FAN_OUT, min_answers=1, limit=TOP_FAN_OUT
+    )
     return [{"query": q, "count": c, "answers": a} for q, c, a in rows]
 
 
-def untracked_list(*, workspace: Workspace, filters: Filters, brands: list[Brand]) -> list[dict]:
+def untracked_list(
+    *, workspace: Workspace, filters: Filters, brands: list[Brand], blocks: Blocks | None = None
+) -> list[dict]:
     """Names nobody tracks that recur in at least two answers: candidate competitors."""
-    scope = answer_scope(workspace=workspace, filters=filters)
     tracked = {b.name.lower() for b in brands}
-    rows = _json_list_counts(
-        scope,
-        "untracked_names",
+    rows = _term_counts(
+        workspace,
+        filters,
+        blocks,
+        TermKind.UNTRACKED,
         min_answers=UNTRACKED_MIN_ANSWERS,
         limit=TOP_UNTRACKED + len(tracked),
     )
@@ -86,29 +112,29 @@ def untracked_list(*, workspace: Workspace, filters: Filters, brands: list[Brand
 
 
 def prompt_table_get(
-    *, workspace: Workspace, filters: Filters, own: Brand | None, brands: list[Brand]
+    *,
+    workspace: Workspace,
+    filters: Filters,
+    own: Brand | None,
+    brands: list[Brand],
+    blocks: Blocks | None = None,
 ) -> list[dict]:
     """Per prompt and wording asked: own visibility (k/n, interval), weak answers, and who
-    wins it instead (two queries).
+    wins it instead (three queries).
 
     A prompt reworded after it was sent has a row per version, so no rate mixes answers to
     two questions: its rows stay together, the newest wording first (ordered by it, worst
     visibility first), then the earlier ones with the date each was replaced.
     """
-    scope = answer_scope(workspace=workspace, filters=filters)
+    scoped = _scoped(workspace, filters, blocks) | {"by_prompt": True}
     own_id = own.pk if own else 0
-    own_hit = Exists(Mention.objects.filter(answer=OuterRef("pk"), brand_id=own_id))
-    # Grouped by the ids alone (read from the covering index); each group's texts come from
-    # a primary-key lookup per group, not a join per answer.
+    # Each group's texts come from a primary-key lookup per group, not a join per row.
     prompt = Prompt.objects.filter(pk=OuterRef("prompt")).order_by()
     version = PromptVersion.objects.filter(pk=OuterRef("prompt_version")).order_by()
     rows = list(
-        scope.values("prompt", "prompt_version")
-        .annotate(
-            n=Count("id"),
-            k=Count("id", filter=own_hit),
-            weak=Count("id", filter=Q(is_informative=False)),
-        )
+        summary_rows(AnswerSummary, **scoped)
+        .values("prompt", "prompt_version")
+        .annotate(n=Sum("answers"), informative=Sum("informative"))
         .annotate(
             prompt_text=Subquery(prompt.values("text")),
             number=Subquery(version.values("number")),
@@ -118,24 +144,42 @@ def prompt_table_get(
         )
         .order_by()
     )
-    winners: dict[tuple[int, int | None], tuple[int, int]] = {}
-    own_named = Exists(Mention.objects.filter(answer=OuterRef("answer"), brand_id=own_id))
+    # Who leads the answers not naming the own brand: the answers it leads, less those
+    # that also name the own brand (never the own brand itself, which is named where it
+    # leads).
+    own_k: dict[tuple, int] = {}
+    leads: dict[tuple, dict[int, int]] = {}
     for row in (
-        mention_scope(workspace=workspace, filters=filters)
-        .filter(~own_named, rank=1)
-        # brand first: grouping by prompt first lures SQLite onto the (workspace, prompt)
-        # index, reading every answer of the workspace instead of the period's.
-        .values("brand", "answer__prompt", "answer__prompt_version")
-        .annotate(c=Count("id"))
-        .order_by("answer__prompt", "answer__prompt_version", "-c", "brand")
+        summary_rows(BrandSummary, **scoped)
+        .values("prompt", "prompt_version", "brand")
+        .annotate(named=Sum("named"), leading=Sum("leading"))
+        .order_by()
     ):
-        key = (row["answer__prompt"], row["answer__prompt_version"])
-        winners.setdefault(key, (row["brand"], row["c"]))
+        key = (row["prompt"], row["prompt_version"])
+        if row["brand"] == own_id:
+            own_k[key] = row["named"]
+        elif row["leading"]:
+            leads.setdefault(key, {})[row["brand"]] = row["leading"]
+    for row in (
+        summary_rows(PairSummary, **scoped)
+        .filter(other_id=own_id)
+        .values("prompt", "prompt_version", "leader")
+        .annotate(answers=Sum("answers"))
+        .order_by()
+    ):
+        key = (row["prompt"], row["prompt_version"])
+        if row["leader"] in leads.get(key, {}):
+            leads[key][row["leader"]] -= row["answers"]
+    winners = {
+        key: min(((-c, b) for b, c in counts.items() if c > 0), default=None)
+        for key, counts in leads.items()
+    }
     by_id = {b.pk: b for b in brands}
     groups: dict[int, list[dict]] = {}
     for row in rows:
         version = row["prompt_version"]
-        winner = winners.get((row["prompt"], version))
+        best = winners.get((row["prompt"], version))
+        winner = (best[1], -best[0]) if best else None
         groups.setdefault(row["prompt"], []).append(
             {
                 "id": row["prompt"],
@@ -150,9 +194,9 @@ def prompt_table_get(
                 "query": urlencode(
                     {"prompt": row["prompt"], **({"version": version} if version else {})}
                 ),
-                "visibility": Rate(row["k"], row["n"]),
-                "weak": row["weak"],
-                "is_weak": row["weak"] * 2 > row["n"],
+                "visibility": Rate(own_k.get((row["prompt"], version), 0), row["n"]),
+                "weak": row["n"] - row["informative"],
+                "is_weak": (row["n"] - row["informative"]) * 2 > row["n"],
                 "winner": by_id.get(winner[0]) if winner else None,
                 "winner_count": winner[1] if winner else 0,
                 # Set below: the row sits under a newer wording of its prompt / has some.

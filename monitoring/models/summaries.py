@@ -1,0 +1,193 @@
+"""The dashboard's summaries: its counts per block of days, kept from the raw rows.
+
+A summary row holds what the dashboard adds up (answers, brands named, citations, domains,
+terms) for one block of days under one combination of the filters' columns (prompt and
+wording, monitor, engine, model, web search). Blocks are a day or 7, 28 or 112 days
+aligned on a Monday (``EPOCH``), so any period is a few dozen blocks
+whatever the history's size, and a chart's week is one block. Rows with no prompt sum
+every prompt: a view without a prompt or tag filter reads those, a few rows a block.
+
+The rows are derived data: ``services.summaries`` rebuilds a day (and the blocks holding it)
+from the answers, mentions and citations whenever ``SummaryStale`` marks it, and nothing
+else writes them. Each count adds up across blocks exactly (an answer lies in one day), so
+a period's number is the sum of its blocks' and equals the count over the raw rows.
+"""
+
+from datetime import date, timedelta
+
+from django.db import models
+
+from monitoring.models.requests import engine_field
+
+#: A Monday: blocks of 7, 28 and 112 days start on it and every so many days after, so a
+#: week of the charts is one block and each block is made of whole blocks of the span below.
+EPOCH = date(2001, 1, 1)
+SPANS = (112, 28, 7, 1)
+
+
+def block_start(day: date, span: int) -> date:
+    """The first day of the ``span``-day block holding ``day``."""
+    return day - timedelta(days=(day - EPOCH).days % span)
+
+
+def blocks_cover(start: date, end: date, *, longest: int = SPANS[0]) -> list[tuple[date, int]]:
+    """Few blocks (first day, span) that exactly cover ``start``..``end`` (both
+    included), none longer than ``longest`` days: each the longest that starts there and
+    ends in time."""
+    blocks, day = [], start
+    while day <= end:
+        span = next(
+            s
+            for s in SPANS
+            if s <= longest and block_start(day, s) == day and day + timedelta(days=s - 1) <= end
+        )
+        blocks.append((day, span))
+        day += timedelta(days=span)
+    return blocks
+
+
+class SummaryKey(models.Model):
+    """The block and the filters' columns a summary row counts under."""
+
+    workspace = models.ForeignKey("Workspace", on_delete=models.CASCADE, related_name="+")
+    #: The block's first day, and its length in days (1, 7, 28 or 112).
+    day = models.DateField()
+    span = models.PositiveSmallIntegerField()
+    #: None: every prompt (then the wording is None too).
+    prompt = models.ForeignKey("Prompt", null=True, on_delete=models.CASCADE, related_name="+")
+    prompt_version = models.ForeignKey(
+        "PromptVersion", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    monitor = models.ForeignKey("Monitor", null=True, on_delete=models.SET_NULL, related_name="+")
+    engine = engine_field()
+    model_name = models.CharField(max_length=100)
+    web_search = models.BooleanField()
+
+    #: The key's columns, as ``services.summaries`` groups and copies them.
+    KEY = ("workspace", "prompt", "prompt_version", "monitor", "engine", "model_name", "web_search")
+    #: Further key columns of a kind of row (its brand, domain, term...).
+    EXTRA_KEY: tuple[str, ...] = ()
+    #: Counts added up across blocks; then the columns taken at their MIN and MAX.
+    SUMS: tuple[str, ...] = ()
+    MINS: tuple[str, ...] = ()
+    MAXES: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.day} +{self.span}d"
+
+
+def _index(name: str) -> models.Index:
+    return models.Index(fields=["workspace", "span", "day"], name=name)
+
+
+class AnswerSummary(SummaryKey):
+    answers = models.PositiveIntegerField()
+    #: Answers naming any company (``Answer.is_informative``).
+    informative = models.PositiveIntegerField()
+    #: Every citation of the answers, whoever owns the domain.
+    citations = models.PositiveIntegerField()
+    #: The earliest answer (engines: when a model first answered).
+    first_at = models.DateTimeField()
+
+    SUMS = ("answers", "informative", "citations")
+    MINS = ("first_at",)
+
+    class Meta:
+        indexes = [_index("answer_summary_block")]
+
+
+class BrandSummary(SummaryKey):
+    brand = models.ForeignKey("Brand", on_delete=models.CASCADE, related_name="+")
+    #: Answers naming the brand; those naming it first; the sum of its ranks; its mentions.
+    named = models.PositiveIntegerField()
+    leading = models.PositiveIntegerField()
+    rank_sum = models.PositiveIntegerField()
+    occurrences = models.PositiveIntegerField()
+    #: Citations of the brand's domains, and the answers with any.
+    citations = models.PositiveIntegerField()
+    cited_answers = models.PositiveIntegerField()
+
+    EXTRA_KEY = ("brand",)
+    SUMS = ("named", "leading", "rank_sum", "occurrences", "citations", "cited_answers")
+
+    class Meta:
+        indexes = [_index("brand_summary_block")]
+
+
+class PairSummary(SummaryKey):
+    """Answers led by ``leader`` that also name ``other``: who wins where the own brand is
+    absent is its answers led, less those also naming the own brand."""
+
+    leader = models.ForeignKey("Brand", on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey("Brand", on_delete=models.CASCADE, related_name="+")
+    answers = models.PositiveIntegerField()
+
+    EXTRA_KEY = ("leader", "other")
+    SUMS = ("answers",)
+
+    class Meta:
+        indexes = [_index("pair_summary_block")]
+
+
+class DomainSummary(SummaryKey):
+    domain = models.CharField(max_length=253)
+    #: The tracked brand owning the domain (the highest id, as the raw count takes it).
+    brand = models.ForeignKey("Brand", null=True, on_delete=models.SET_NULL, related_name="+")
+    citations = models.PositiveIntegerField()
+    answers = models.PositiveIntegerField()
+
+    EXTRA_KEY = ("domain",)
+    SUMS = ("citations", "answers")
+    MAXES = ("brand",)
+
+    class Meta:
+        indexes = [_index("domain_summary_block")]
+
+
+class TermKind(models.TextChoices):
+    FAN_OUT = "fan_out", "Fan-out query"
+    UNTRACKED = "untracked", "Untracked name"
+
+
+class TermSummary(SummaryKey):
+    """A fan-out query or an untracked name: how often, in how many answers."""
+
+    kind = models.CharField(max_length=10, choices=TermKind.choices)
+    value = models.TextField()
+    occurrences = models.PositiveIntegerField()
+    answers = models.PositiveIntegerField()
+
+    EXTRA_KEY = ("kind", "value")
+    SUMS = ("occurrences", "answers")
+
+    class Meta:
+        indexes = [_index("term_summary_block")]
+
+
+class SummaryStale(models.Model):
+    """A day whose summaries no longer match its rows. Marking sets a new token, so a
+    rebuild that read the day before a later change leaves the mark for the next one."""
+
+    workspace = models.ForeignKey("Workspace", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    token = models.UUIDField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "day"], name="unique_stale_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Stale {self.day}"
+
+
+SUMMARY_MODELS: tuple[type[SummaryKey], ...] = (
+    AnswerSummary,
+    BrandSummary,
+    PairSummary,
+    DomainSummary,
+    TermSummary,
+)

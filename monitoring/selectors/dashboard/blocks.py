@@ -1,0 +1,92 @@
+"""Which summary blocks (``models.summaries``) a view adds up, and the rows its filters keep.
+
+A period is read as a few blocks: the longest that fit (``blocks_cover``), except where
+the charts need a block per bucket (a day, or a week cut to the period at its ends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Q, QuerySet
+
+from monitoring.models import Workspace
+from monitoring.models.summaries import SummaryKey, blocks_cover
+from monitoring.selectors.dashboard.buckets import chart_buckets
+from monitoring.selectors.filters import Filters
+
+Block = tuple[date, int]
+
+
+@dataclass(frozen=True)
+class Blocks:
+    #: The period's blocks, each with the chart bucket it falls in.
+    buckets: dict[Block, date]
+    #: The period's and the previous period's, the longest that fit.
+    now: tuple[Block, ...]
+    before: tuple[Block, ...]
+
+
+def blocks_get(filters: Filters) -> Blocks:
+    kind, starts = chart_buckets(filters)
+    buckets: dict[Block, date] = {}
+    for first in starts:
+        last = first if kind == "day" else first + timedelta(days=6)
+        for block in blocks_cover(max(first, filters.start), min(last, filters.end), longest=7):
+            buckets[block] = first
+    before = filters.previous()
+    return Blocks(
+        buckets=buckets,
+        now=tuple(blocks_cover(filters.start, filters.end)),
+        before=tuple(blocks_cover(before.start, before.end)),
+    )
+
+
+def blocks_q(blocks: Iterable[Block]) -> Q:
+    """Rows of these blocks: one ``day IN (…)`` per span."""
+    by_span: dict[int, list[date]] = {}
+    for day, span in blocks:
+        by_span.setdefault(span, []).append(day)
+    q = Q(pk__in=[])
+    for span, days in sorted(by_span.items()):
+        q |= Q(span=span, day__in=sorted(days))
+    return q
+
+
+def per_prompt(filters: Filters) -> bool:
+    """Whether the filters pick prompts, so the rows per prompt must be read."""
+    return bool(filters.prompt or filters.tag or filters.version)
+
+
+def summary_rows(
+    model: type[SummaryKey],
+    *,
+    workspace: Workspace,
+    filters: Filters,
+    blocks: Iterable[Block],
+    by_prompt: bool = False,
+) -> QuerySet:
+    """The rows of ``model`` in these blocks under the filters: per prompt when the filters
+    pick prompts or ``by_prompt`` asks, else the rows summing every prompt."""
+    q = Q(workspace=workspace) & blocks_q(blocks)
+    if by_prompt or per_prompt(filters):
+        q &= Q(prompt__isnull=False)
+        if filters.tag:
+            q &= Q(prompt__tags=filters.tag)
+        if filters.prompt:
+            q &= Q(prompt_id=filters.prompt)
+        if filters.version:
+            q &= Q(prompt_version_id=filters.version)
+    else:
+        q &= Q(prompt__isnull=True)
+    if filters.monitor:
+        q &= Q(monitor_id=filters.monitor)
+    if filters.model:
+        q &= Q(model_name=filters.model)
+    if filters.engine:
+        q &= Q(engine=filters.engine)
+    if filters.web:
+        q &= Q(web_search=filters.web == "on")
+    return model.objects.filter(q)

@@ -1,0 +1,278 @@
+"""Keeping the dashboard's summaries (``models.summaries``) equal to the raw rows.
+
+Whatever changes an answer, its mentions or its citations marks the answer's day stale
+(``days_mark``, in the same transaction as the change). ``summaries_refresh`` rebuilds the
+marked days from the raw rows, then the 7-, 28- and 112-day blocks holding them from the
+blocks below (an ``INSERT … SELECT`` each). The dashboard refreshes the days of the period
+it shows before reading (``period_prepare``), and the pipeline's tick refreshes the rest in
+the background, so a page rarely has any to do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import connection, transaction
+
+from monitoring.models import Answer, Citation, Mention
+from monitoring.models.summaries import (
+    SPANS,
+    SUMMARY_MODELS,
+    AnswerSummary,
+    BrandSummary,
+    DomainSummary,
+    PairSummary,
+    SummaryKey,
+    SummaryStale,
+    TermKind,
+    TermSummary,
+    block_start,
+)
+from monitoring.services import bulk
+
+#: Days rebuilt in one transaction.
+DAYS_PER_REBUILD = 31
+
+
+def _utc_day(moment: datetime | date) -> date:
+    return moment.astimezone(UTC).date() if isinstance(moment, datetime) else moment
+
+
+def days_mark(pairs: Iterable[tuple[int, datetime | date]]) -> None:
+    """Mark these (workspace id, day or moment) stale: one statement, a new token each."""
+    days = {(workspace_id, _utc_day(moment)) for workspace_id, moment in pairs}
+    if days:
+        SummaryStale.objects.bulk_create(
+            [SummaryStale(workspace_id=w, day=d, token=uuid.uuid4()) for w, d in sorted(days)],
+            update_conflicts=True,
+            unique_fields=["workspace", "day"],
+            update_fields=["token"],
+        )
+
+
+def workspace_mark(workspace_id: int) -> None:
+    """Mark every day with an answer in the workspace stale (e.g. after a migration)."""
+    moments = Answer.objects.filter(workspace_id=workspace_id).values_list("answered_at", flat=True)
+    days_mark((workspace_id, m) for m in moments.order_by().distinct())
+
+
+def summaries_refresh(
+    *, workspace_id: int | None = None, start: date | None = None, end: date | None = None
+) -> int:
+    """Rebuild the stale days (of one workspace, between two days, when given) and the
+    blocks holding them; returns how many days were rebuilt."""
+    marks = SummaryStale.objects.all()
+    if workspace_id is not None:
+        marks = marks.filter(workspace_id=workspace_id)
+    if start is not None:
+        marks = marks.filter(day__gte=start)
+    if end is not None:
+        marks = marks.filter(day__lte=end)
+    by_workspace: dict[int, list[date]] = {}
+    for w, d in marks.order_by("workspace_id", "day").values_list("workspace_id", "day"):
+        by_workspace.setdefault(w, []).append(d)
+    rebuilt = 0
+    for w, days in by_workspace.items():
+        for i in range(0, len(days), DAYS_PER_REBUILD):
+            rebuilt += _days_refresh(w, days[i : i + DAYS_PER_REBUILD])
+    return rebuilt
+
+
+def period_prepare(*, workspace_id: int, start: date, end: date) -> int:
+    """Before the summaries of ``start``..``end`` are read (with the period before it, as
+    long): rebuild its stale days. One query when none is stale."""
+    before = start - (end - start) - timedelta(days=1)
+    return summaries_refresh(workspace_id=workspace_id, start=before, end=end)
+
+
+def _days_refresh(workspace_id: int, days: list[date]) -> int:
+    with transaction.atomic():
+        # Held until the commit: a concurrent rebuild of these days waits, then finds them
+        # done; a concurrent change's mark waits too, and stays for the next rebuild.
+        held = dict(
+            SummaryStale.objects.select_for_update()
+            .filter(workspace_id=workspace_id, day__in=days)
+            .values_list("day", "token")
+        )
+        if not held:
+            return 0
+        _days_rebuild(workspace_id, sorted(held))
+        for longer, shorter in zip(SPANS[-2::-1], SPANS[:0:-1], strict=True):
+            for block in sorted({block_start(d, longer) for d in held}):
+                _block_rollup(workspace_id, block, longer, shorter)
+        SummaryStale.objects.filter(workspace_id=workspace_id, token__in=held.values()).delete()
+    return len(held)
+
+
+# --- Days, from the raw rows -------------------------------------------------------------
+
+
+@dataclass
+class _DayRows:
+    """The summary rows of some days, keyed by (key columns..., extra key...)."""
+
+    answers: dict[tuple, list] = field(default_factory=dict)
+    brands: dict[tuple, list] = field(default_factory=dict)
+    pairs: Counter = field(default_factory=Counter)
+    domains: dict[tuple, list] = field(default_factory=dict)
+    terms: dict[tuple, list] = field(default_factory=dict)
+
+    def add(self, key: tuple, answer: tuple, mentions: list, citations: list) -> None:
+        _, answered_at, *_, informative, fan_out, untracked = answer
+        row = self.answers.setdefault(key, [0, 0, 0, answered_at])
+        row[0] += 1
+        row[1] += bool(informative)
+        row[2] += len(citations)
+        row[3] = min(row[3], answered_at)
+        leader = next((brand for brand, rank, _ in mentions if rank == 1), None)
+        for brand, rank, count in mentions:
+            b = self.brands.setdefault((*key, brand), [0] * 6)
+            b[0] += 1
+            b[1] += rank == 1
+            b[2] += rank
+            b[3] += count
+            if leader is not None and brand != leader:
+                self.pairs[(*key, leader, brand)] += 1
+        for brand, n in Counter(brand for _, brand in citations if brand).items():
+            b = self.brands.setdefault((*key, brand), [0] * 6)
+            b[4] += n
+            b[5] += 1
+        for domain, n in Counter(domain for domain, _ in citations).items():
+            d = self.domains.setdefault((*key, domain), [0, 0, None])
+            d[0] += n
+            d[1] += 1
+            owners = [b for dom, b in citations if dom == domain and b is not None]
+            if owners:
+                d[2] = max(owners + ([d[2]] if d[2] is not None else []))
+        for kind, values in ((TermKind.FAN_OUT, fan_out), (TermKind.UNTRACKED, untracked)):
+            items = values if isinstance(values, list) else []
+            for value, n in Counter(v for v in items if isinstance(v, str)).items():
+                t = self.terms.setdefault((*key, str(kind), value), [0, 0])
+                t[0] += n
+                t[1] += 1
+
+
+ANSWER_COLUMNS = (
+    "id",
+    "answered_at",
+    "workspace_id",
+    "prompt_id",
+    "prompt_version_id",
+    "monitor_id",
+    "engine",
+    "model_name",
+    "web_search",
+    "is_informative",
+    "fan_out_queries",
+    "untracked_names",
+)
+
+
+def _days_rebuild(workspace_id: int, days: list[date]) -> None:
+    for model in SUMMARY_MODELS:
+        model.objects.filter(workspace_id=workspace_id, span=1, day__in=days).delete()
+    rows = day_rows_compute(workspace_id, days)
+    _rows_write(rows, {d: (d, 1) for d in days})
+
+
+def day_rows_compute(workspace_id: int, days: list[date]) -> _DayRows:
+    """The day rows of these days, counted in Python from the answers, mentions and
+    citations (three queries)."""
+    wanted = set(days)
+    window = {
+        "answered_at__gte": datetime.combine(min(days), time.min, tzinfo=UTC),
+        "answered_at__lt": datetime.combine(max(days) + timedelta(days=1), time.min, tzinfo=UTC),
+    }
+    through = {f"answer__{k}": v for k, v in window.items()}
+    mentions: dict[int, list] = {}
+    for answer_id, *row in (
+        Mention.objects.filter(workspace_id=workspace_id, **through)
+        .values_list("answer_id", "brand_id", "rank", "count")
+        .order_by()
+    ):
+        mentions.setdefault(answer_id, []).append(row)
+    citations: dict[int, list] = {}
+    for answer_id, *row in (
+        Citation.objects.filter(answer__workspace_id=workspace_id, **through)
+        .values_list("answer_id", "domain", "brand_id")
+        .order_by()
+    ):
+        citations.setdefault(answer_id, []).append(row)
+    rows = _DayRows()
+    for answer in (
+        Answer.objects.filter(workspace_id=workspace_id, **window)
+        .values_list(*ANSWER_COLUMNS)
+        .order_by()
+    ):
+        day = answer[1].astimezone(UTC).date()
+        if day not in wanted:
+            continue
+        columns = answer[2:9]
+        everything = (*columns[:1], None, None, *columns[3:])
+        for key in ((day, *columns), (day, *everything)):
+            rows.add(key, answer, mentions.get(answer[0], []), citations.get(answer[0], []))
+    return rows
+
+
+def _rows_write(rows: _DayRows, blocks: dict[date, tuple[date, int]]) -> None:
+    """Insert the rows, each under the block of its day."""
+    tables = (
+        (AnswerSummary, rows.answers.items()),
+        (BrandSummary, rows.brands.items()),
+        (PairSummary, ((k, [n]) for k, n in rows.pairs.items())),
+        (DomainSummary, rows.domains.items()),
+        (TermSummary, rows.terms.items()),
+    )
+    for model, items in tables:
+        fields = bulk.plain_columns(model, _columns(model))
+        prepared = [
+            [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+            for key, counts in items
+            for values in ((*blocks[key[0]], *key[1:], *counts),)
+        ]
+        bulk.rows_insert(model, fields, prepared)
+
+
+def _columns(model: type[SummaryKey]) -> tuple[str, ...]:
+    return (
+        "day",
+        "span",
+        *model.KEY,
+        *model.EXTRA_KEY,
+        *model.SUMS,
+        *model.MINS,
+        *model.MAXES,
+    )
+
+
+# --- Longer blocks, from the blocks below ------------------------------------------------
+
+
+def _block_rollup(workspace_id: int, block: date, span: int, below: int) -> None:
+    """Rebuild one ``span``-day block from the ``below``-day blocks inside it."""
+    for model in SUMMARY_MODELS:
+        model.objects.filter(workspace_id=workspace_id, span=span, day=block).delete()
+        quote = connection.ops.quote_name
+        fields = bulk.plain_columns(model, _columns(model))
+        keys = [quote(f.column) for f in fields[2 : 2 + len(model.KEY) + len(model.EXTRA_KEY)]]
+        sums = [f"SUM({quote(model._meta.get_field(n).column)})" for n in model.SUMS]
+        sums += [f"MIN({quote(model._meta.get_field(n).column)})" for n in model.MINS]
+        sums += [f"MAX({quote(model._meta.get_field(n).column)})" for n in model.MAXES]
+        table = quote(model._meta.db_table)
+        columns = ", ".join(quote(f.column) for f in fields)
+        day, span_column, ws = quote("day"), quote("span"), quote("workspace_id")
+        # Only the model's own table and column names are formatted in; values are params.
+        sql = (
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            f"SELECT %s, %s, {', '.join(keys + sums)} FROM {table} "
+            f"WHERE {ws} = %s AND {span_column} = %s AND {day} >= %s AND {day} < %s "
+            f"GROUP BY {', '.join(keys)}"
+        )
+        adapt = connection.ops.adapt_datefield_value
+        end = block + timedelta(days=span)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [adapt(block), span, workspace_id, below, adapt(block), adapt(end)])
