@@ -36,6 +36,7 @@ from monitoring.selectors.dashboard import (
     dashboard_get,
 )
 from monitoring.selectors.dashboard.buckets import chart_buckets
+from monitoring.selectors.dashboard.engines import engine_models_get
 from monitoring.selectors.filters import Filters
 from monitoring.services.analysis import workspace_reanalyze
 from monitoring.services.brands import brand_delete
@@ -139,6 +140,7 @@ def _raw(workspace, filters: Filters) -> dict:
                 t["answers"] += 1
     return {
         "now": now,
+        "earlier": earlier,
         "n": len(now),
         "n_before": len(earlier),
         "informative": sum(a.is_informative for a in now),
@@ -239,6 +241,11 @@ def _assert_same(workspace, filters: Filters) -> None:
     assert [(u["name"], u["answers"]) for u in got["untracked"]] == [
         (v, a) for v, _, a in untracked[:TOP_UNTRACKED]
     ]
+    first: dict[tuple, object] = {}
+    for a in raw["now"] + raw["earlier"]:
+        key = (a.engine, a.model_name)
+        first[key] = min(first.get(key, a.answered_at), a.answered_at)
+    assert engine_models_get(workspace=workspace, filters=filters).first == first
     engines = Counter(a.engine for a in raw["now"])
     assert sorted(got["engines"]) == sorted(engines)
     if got["engine_comparison"]:
@@ -278,7 +285,7 @@ def _answers(draw):
                 }
             ),
             min_size=1,
-            max_size=14,
+            max_size=25,
         )
     )
 
@@ -300,22 +307,27 @@ def _answer_make(workspace, prompts, monitor, spec) -> Answer:
     )
 
 
+def _mostly_none(values):
+    """None three times in four: each filter alone already narrows the answers a lot."""
+    return st.sampled_from([None, None, None, *values]) if values else st.none()
+
+
 @st.composite
 def _filters(draw, workspace, prompts, monitor, brands):
     today = timezone.now().date()
-    start = today - timedelta(days=draw(st.integers(min_value=0, max_value=200)))
-    end = start + timedelta(days=draw(st.integers(min_value=0, max_value=120)))
-    prompt = draw(st.sampled_from([None, *prompts]))
+    start = today - timedelta(days=draw(st.integers(min_value=0, max_value=250)))
+    end = start + timedelta(days=draw(st.sampled_from([0, 6, 27, 89, 180, 400])))
+    prompt = draw(_mostly_none(prompts))
     return Filters(
         start=start,
         end=end,
-        tag=draw(st.sampled_from([None, *{t.pk for p in prompts for t in p.tags.all()}])),
+        tag=draw(_mostly_none(sorted({t.pk for p in prompts for t in p.tags.all()}))),
         prompt=prompt.pk if prompt else None,
-        monitor=draw(st.sampled_from([None, monitor.pk])),
-        model=draw(st.sampled_from(["", "m1"])),
-        engine=draw(st.sampled_from(["", *ENGINES])),
-        web=draw(st.sampled_from(["", "on", "off"])),
-        own=draw(st.sampled_from([None, *(b.pk for b in brands if b.kind == BrandKind.OWN)])),
+        monitor=draw(_mostly_none([monitor.pk])),
+        model=draw(_mostly_none(["m1"])) or "",
+        engine=draw(_mostly_none(ENGINES)) or "",
+        web=draw(_mostly_none(["on", "off"])) or "",
+        own=draw(_mostly_none([b.pk for b in brands if b.kind == BrandKind.OWN])),
     )
 
 
