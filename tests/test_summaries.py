@@ -39,7 +39,7 @@ from monitoring.selectors.dashboard.buckets import chart_buckets
 from monitoring.selectors.dashboard.engines import engine_models_get
 from monitoring.selectors.filters import Filters
 from monitoring.services.analysis import workspace_reanalyze
-from monitoring.services.brands import brand_delete
+from monitoring.services.brands import brand_delete, brand_update
 from monitoring.services.prompts import prompt_update
 from monitoring.services.summaries import days_mark, period_prepare, summaries_refresh
 from tests.factories import make_answer, make_brand, make_monitor, make_prompt, make_workspace
@@ -331,7 +331,7 @@ def _filters(draw, workspace, prompts, monitor, brands):
     )
 
 
-CHANGES = ("late", "alias", "reword", "delete_brand", "delete_brand_reanalyse")
+CHANGES = ("late", "alias", "reword", "own", "delete_brand", "delete_brand_reanalyse")
 
 
 @settings(
@@ -364,6 +364,16 @@ def test_the_summaries_give_the_numbers_of_the_raw_rows(data):
                 _answer_make(workspace, prompts, monitor, spec)
         elif change == "alias":  # "Zeta" becomes a name of the last competitor's
             BrandAlias.objects.get_or_create(brand=brands[-1], name="Zeta")
+            workspace_reanalyze(workspace=workspace)
+        elif change == "own":  # the last competitor becomes an own brand (a second one)
+            brand = brands[-1]
+            brand_update(
+                brand=brand,
+                name=brand.name,
+                kind=BrandKind.OWN,
+                aliases=[a.name for a in brand.aliases.all()],
+                domains=[d.domain for d in brand.domains.all()],
+            )
             workspace_reanalyze(workspace=workspace)
         elif change == "reword":
             prompt = prompts[data.draw(st.integers(min_value=0, max_value=2))]

@@ -118,8 +118,9 @@ class BrandSummary(SummaryKey):
 
 
 class PairSummary(SummaryKey):
-    """Answers led by ``leader`` that also name ``other``: who wins where the own brand is
-    absent is its answers led, less those also naming the own brand."""
+    """Answers led by ``leader`` that also name ``other``, an own brand: who wins where the
+    own brand is absent is its answers led, less those also naming the own brand. (Only
+    own brands as ``other``: a brand changed to own re-analyses, so re-marks, every answer.)"""
 
     leader = models.ForeignKey("Brand", on_delete=models.CASCADE, related_name="+")
     other = models.ForeignKey("Brand", on_delete=models.CASCADE, related_name="+")

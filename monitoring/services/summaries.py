@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
 
-from monitoring.models import Answer, Citation, Mention
+from monitoring.models import Answer, Brand, BrandKind, Citation, Mention
 from monitoring.models.summaries import (
     SPANS,
     SUMMARY_MODELS,
@@ -121,6 +121,9 @@ class _DayRows:
     domains: dict[tuple, list] = field(default_factory=dict)
     terms: dict[tuple, list] = field(default_factory=dict)
 
+    #: The workspace's own brands: pairs are kept only with one of them as ``other``.
+    own: frozenset = frozenset()
+
     def add(self, key: tuple, answer: tuple, mentions: list, citations: list) -> None:
         _, answered_at, *_, informative, fan_out, untracked = answer
         row = self.answers.setdefault(key, [0, 0, 0, answered_at])
@@ -135,7 +138,7 @@ class _DayRows:
             b[1] += rank == 1
             b[2] += rank
             b[3] += count
-            if leader is not None and brand != leader:
+            if leader is not None and brand != leader and brand in self.own:
                 self.pairs[(*key, leader, brand)] += 1
         for brand, n in Counter(brand for _, brand in citations if brand).items():
             b = self.brands.setdefault((*key, brand), [0] * 6)
@@ -181,7 +184,7 @@ def _days_rebuild(workspace_id: int, days: list[date]) -> None:
 
 def day_rows_compute(workspace_id: int, days: list[date]) -> _DayRows:
     """The day rows of these days, counted in Python from the answers, mentions and
-    citations (three queries)."""
+    citations (four queries, with the own brands')."""
     wanted = set(days)
     window = {
         "answered_at__gte": datetime.combine(min(days), time.min, tzinfo=UTC),
@@ -202,7 +205,8 @@ def day_rows_compute(workspace_id: int, days: list[date]) -> _DayRows:
         .order_by()
     ):
         citations.setdefault(answer_id, []).append(row)
-    rows = _DayRows()
+    own = Brand.objects.filter(workspace_id=workspace_id, kind=BrandKind.OWN)
+    rows = _DayRows(own=frozenset(own.values_list("id", flat=True)))
     for answer in (
         Answer.objects.filter(workspace_id=workspace_id, **window)
         .values_list(*ANSWER_COLUMNS)
