@@ -3,23 +3,23 @@
     .venv/bin/python benchmarks/bench_answers.py [--prompts 1000] [--days 90] [--samples 3]
         [--repeat 15]
 
-Seeds like bench_dashboard.py (a throwaway SQLite database, or DATABASE_URL if set: it must
-be a scratch database), then times the answers list without and with a search over 28 and
+Seeds like bench_dashboard.py (a throwaway database: SQLite, or PostgreSQL when DATABASE_URL
+points at it; see bench_pipeline), then times the answers list without and with a search over 28 and
 90 days, and the renderer on a typical answer and on the largest answer it formats.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from bench_dashboard import DB_PATH, report, seed, time_page  # sets up Django first
-from django.core.management import call_command
-from django.test.utils import setup_test_environment
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitoring.analysis.markdown import MAX_MARKDOWN_CHARS, answer_html
-from monitoring.models import Answer
+from bench_dashboard import report, seed, time_page  # noqa: E402
+from bench_pipeline import on_throwaway_database  # noqa: E402
 
 LINE = "1. **HubSpot** is a solid choice, see [HubSpot](https://hubspot.com).\n"
 TYPICAL = "## Best CRMs\n\n" + LINE * 12
@@ -30,6 +30,8 @@ def time_list(workspace_id: int, repeat: int, params: dict) -> list[float]:
 
 
 def time_render(text: str, repeat: int) -> list[float]:
+    from monitoring.analysis.markdown import answer_html
+
     spans = [(3, 10, 1)]
     timings = []
     for _ in range(repeat):
@@ -46,8 +48,16 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
+    on_throwaway_database(lambda: _run(args))
+
+
+def _run(args) -> None:
+    from django.test.utils import setup_test_environment
+
+    from monitoring.analysis.markdown import MAX_MARKDOWN_CHARS
+    from monitoring.models import Answer
+
     setup_test_environment()
-    call_command("migrate", verbosity=0)
     workspace_id = seed(args.prompts, args.days, args.samples)
     print(f"Seeded {Answer.objects.filter(workspace_id=workspace_id).count():,} answers")
     today = datetime.now(UTC).date()
@@ -60,8 +70,6 @@ def main() -> None:
     report(f"Render, typical answer ({len(TYPICAL):,} chars)", time_render(TYPICAL, args.repeat))
     table = "|a|b|\n|-|-|\n" + "|x|y|\n" * ((MAX_MARKDOWN_CHARS - 12) // 6)
     report(f"Render, a table of {len(table):,} chars", time_render(table, 3))
-    if DB_PATH.exists():
-        DB_PATH.unlink()
 
 
 if __name__ == "__main__":

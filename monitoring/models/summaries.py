@@ -79,8 +79,17 @@ class SummaryKey(models.Model):
         return f"{type(self).__name__} {self.day} +{self.span}d"
 
 
-def _index(name: str) -> models.Index:
-    return models.Index(fields=["workspace", "span", "day"], name=name)
+def _indexes(name: str) -> list[models.Index]:
+    """The blocks' rows per prompt, and (a partial index) those summing every prompt: a
+    view without a prompt filter reads those few rows without passing the others."""
+    return [
+        models.Index(fields=["workspace", "span", "day", "prompt"], name=name),
+        models.Index(
+            fields=["workspace", "span", "day"],
+            condition=models.Q(prompt__isnull=True),
+            name=f"{name}_all",
+        ),
+    ]
 
 
 class AnswerSummary(SummaryKey):
@@ -96,7 +105,7 @@ class AnswerSummary(SummaryKey):
     MINS = ("first_at",)
 
     class Meta:
-        indexes = [_index("answer_summary_block")]
+        indexes = _indexes("answer_summary_block")
 
 
 class BrandSummary(SummaryKey):
@@ -114,7 +123,7 @@ class BrandSummary(SummaryKey):
     SUMS = ("named", "leading", "rank_sum", "occurrences", "citations", "cited_answers")
 
     class Meta:
-        indexes = [_index("brand_summary_block")]
+        indexes = _indexes("brand_summary_block")
 
 
 class PairSummary(SummaryKey):
@@ -130,7 +139,7 @@ class PairSummary(SummaryKey):
     SUMS = ("answers",)
 
     class Meta:
-        indexes = [_index("pair_summary_block")]
+        indexes = _indexes("pair_summary_block")
 
 
 class DomainSummary(SummaryKey):
@@ -145,7 +154,7 @@ class DomainSummary(SummaryKey):
     MAXES = ("brand",)
 
     class Meta:
-        indexes = [_index("domain_summary_block")]
+        indexes = _indexes("domain_summary_block")
 
 
 class TermKind(models.TextChoices):
@@ -165,7 +174,7 @@ class TermSummary(SummaryKey):
     SUMS = ("occurrences", "answers")
 
     class Meta:
-        indexes = [_index("term_summary_block")]
+        indexes = _indexes("term_summary_block")
 
 
 class SummaryStale(models.Model):

@@ -45,14 +45,19 @@ def blocks_get(filters: Filters) -> Blocks:
 
 
 def blocks_q(blocks: Iterable[Block]) -> Q:
-    """Rows of these blocks: one ``day IN (…)`` per span."""
+    """Rows of these blocks: one ``day IN (…)`` per span, under a condition the
+    ``(workspace, span, day)`` index answers (the databases do not walk an index for an OR,
+    and would read every block of the workspace)."""
     by_span: dict[int, list[date]] = {}
     for day, span in blocks:
         by_span.setdefault(span, []).append(day)
+    if not by_span:
+        return Q(pk__in=[])
+    days = [day for listed in by_span.values() for day in listed]
     q = Q(pk__in=[])
-    for span, days in sorted(by_span.items()):
-        q |= Q(span=span, day__in=sorted(days))
-    return q
+    for span, listed in sorted(by_span.items()):
+        q |= Q(span=span, day__in=sorted(listed))
+    return Q(span__in=sorted(by_span), day__gte=min(days), day__lte=max(days)) & q
 
 
 def per_prompt(filters: Filters) -> bool:

@@ -27,6 +27,9 @@ from monitoring.selectors.filters import Filters
 from monitoring.selectors.periods import day_start
 
 ENGINE_LABELS = dict(ENGINE_CHOICES)
+#: Pairs listed in the web-search table: an agency's thousand prompts asked both ways
+#: would be a thousand rows nobody reads (the link to the answers has them all).
+WEB_ROWS = 100
 ENGINE_ORDER = [key for key, _ in ENGINE_CHOICES]
 
 
@@ -248,6 +251,11 @@ class WebComparison:
     @property
     def prompt_count(self) -> int:
         return len({pair.prompt for pair in self.pairs})
+
+    @property
+    def shown(self) -> list[WebPair]:
+        """The pairs the table lists (the test and the totals take them all)."""
+        return self.pairs[:WEB_ROWS]
 
     @property
     def significant(self) -> bool:

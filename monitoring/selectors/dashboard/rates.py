@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from monitoring.analysis.stats import change_is_significant, wilson_interval
@@ -18,7 +19,7 @@ class Rate:
     def value(self) -> float | None:
         return self.k / self.n if self.n else None
 
-    @property
+    @functools.cached_property
     def interval(self) -> tuple[float, float]:
         return wilson_interval(self.k, self.n)
 
