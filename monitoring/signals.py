@@ -1,10 +1,10 @@
 """Install the background schedules after migrations, idempotently; mark the dashboard's
-summaries stale when an answer, a mention or a citation is saved one by one."""
+summaries stale when a task, an answer, a mention or a citation is saved one by one."""
 
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
-from monitoring.models import Answer, Citation, Mention
+from monitoring.models import Answer, Citation, Mention, Task
 from monitoring.services.summaries import days_mark
 
 #: (name, job, minutes between runs; None = hourly). Jobs are the paths in ``monitoring.jobs``.
@@ -38,6 +38,12 @@ def ensure_schedules(sender, **kwargs) -> None:
 @receiver(post_delete, sender=Answer)
 def answer_changed(sender, instance: Answer, **kwargs) -> None:
     days_mark([(instance.workspace_id, instance.answered_at)])
+
+
+@receiver(post_save, sender=Task)
+@receiver(post_delete, sender=Task)
+def task_changed(sender, instance: Task, **kwargs) -> None:
+    days_mark([(instance.workspace_id, instance.created_at)])
 
 
 @receiver(post_save, sender=Mention)

@@ -34,7 +34,7 @@ from monitoring.models import (
 )
 from monitoring.services.analysis import answer_analyze
 from monitoring.services.prompts import prompt_versions_ensure
-from monitoring.services.summaries import summaries_refresh
+from monitoring.services.summaries import days_mark, summaries_refresh
 
 #: The password of every user made here (the browser tests' log-in form types it).
 PASSWORD = "pw-for-tests"
@@ -183,6 +183,7 @@ def make_task(
     task = Task.objects.create(**made, status=status, **_version_fields(made["prompt"], fields))
     if created_at is not None:
         Task.objects.filter(pk=task.pk).update(created_at=created_at)
+        days_mark([(task.workspace_id, created_at)])  # an update() sends no signal
         task.created_at = created_at
     return task
 

@@ -428,7 +428,7 @@ def test_json_lists_skip_values_that_are_not_lists(workspace, brands, prompts):
 def test_the_dashboard_selectors_run_a_fixed_number_of_queries(
     workspace, data, django_assert_num_queries
 ):
-    """11 for the cards, trends and tables (from the summaries), one for the answers per
+    """10 for the cards, trends and tables (from the summaries), one for the answers per
     engine and model (model changes), two for web search against none (skipped when the web
     filter keeps one side). The engine comparison's own query, with two engines or more,
     is pinned in tests/test_engine_comparison.py; the page's check for stale days in
@@ -436,10 +436,10 @@ def test_the_dashboard_selectors_run_a_fixed_number_of_queries(
     start, end = default_range()
     summaries_refresh()
     for filters, queries in (
-        (_filters(), 14),
-        (Filters(start=start - timedelta(days=60), end=end), 14),  # weekly buckets
-        (_filters(tag=data["tag"].pk, model="m", web="off"), 12),
-        (_filters(engine="claude"), 14),
+        (_filters(), 13),
+        (Filters(start=start - timedelta(days=60), end=end), 13),  # weekly buckets
+        (_filters(tag=data["tag"].pk, model="m", web="off"), 11),
+        (_filters(engine="claude"), 13),
     ):
         with django_assert_num_queries(queries):
             dashboard.dashboard_get(workspace=workspace, filters=filters)

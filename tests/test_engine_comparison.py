@@ -249,11 +249,11 @@ def test_the_comparison_needs_two_engines(viewer_client, engines):
 
 
 def test_the_comparison_costs_one_query_more(workspace, engines, django_assert_num_queries):
-    """14 as pinned in tests/test_dashboard.py, plus the brands per engine."""
+    """13 as pinned in tests/test_dashboard.py, plus the brands per engine."""
     summaries_refresh()
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         dashboard.dashboard_get(workspace=workspace, filters=_filters())
-    with django_assert_num_queries(14):  # one engine: nothing to compare, no query
+    with django_assert_num_queries(13):  # one engine: nothing to compare, no query
         dashboard.dashboard_get(workspace=workspace, filters=_filters(engine="gemini"))
 
 

@@ -270,7 +270,7 @@ def test_versions_add_no_query_to_the_dashboard(
     _edit(editor_client, data["P1"], text="Best analytics tool for agencies?")
     make_answer(workspace=workspace, prompt=data["P1"], text="Acme.")
     summaries_refresh()
-    with django_assert_num_queries(14):  # as without versions (tests/test_dashboard.py)
+    with django_assert_num_queries(13):  # as without versions (tests/test_dashboard.py)
         result = dashboard.dashboard_get(workspace=workspace, filters=_filters())
     assert [r["number"] for r in result["prompts"]] == [1, 2, 1]
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from datetime import UTC, date, timedelta
+from decimal import Decimal
 
 import pytest
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -26,8 +28,12 @@ from monitoring.models import (
     BrandKind,
     BrandSummary,
     SummaryStale,
+    TaskStatus,
 )
+from monitoring.models.money import usd
 from monitoring.models.summaries import EPOCH, SPANS, block_start, blocks_cover
+from monitoring.pipeline import runner
+from monitoring.selectors.costs import cost_by_day, cost_chart
 from monitoring.selectors.dashboard import (
     TOP_DOMAINS,
     TOP_FAN_OUT,
@@ -37,12 +43,21 @@ from monitoring.selectors.dashboard import (
 )
 from monitoring.selectors.dashboard.buckets import chart_buckets
 from monitoring.selectors.dashboard.engines import engine_models_get
+from monitoring.selectors.dashboard.scope import task_scope
 from monitoring.selectors.filters import Filters
+from monitoring.services import summaries
 from monitoring.services.analysis import workspace_reanalyze
 from monitoring.services.brands import brand_delete, brand_update
 from monitoring.services.prompts import prompt_update
 from monitoring.services.summaries import days_mark, period_prepare, summaries_refresh
-from tests.factories import make_answer, make_brand, make_monitor, make_prompt, make_workspace
+from tests.factories import (
+    make_answer,
+    make_brand,
+    make_monitor,
+    make_prompt,
+    make_task,
+    make_workspace,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -208,6 +223,21 @@ def _assert_same(workspace, filters: Filters) -> None:
         assert stats.citations.now.k == b["cit_now"]
         assert stats.citations.before.k == b["cit_before"]
         assert stats.coverage.k == b["cited_now"]
+    tasks = task_scope(workspace=workspace, filters=filters)
+    raw_tasks = tasks.aggregate(
+        failed=Count("id", filter=Q(status=TaskStatus.FAILED)),
+        expired=Count("id", filter=Q(status=TaskStatus.EXPIRED)),
+        spent=Sum("money_spent"),
+        prepaid=Sum("cost_prepaid"),
+    )
+    assert (overview.failed, overview.expired) == (raw_tasks["failed"], raw_tasks["expired"])
+    assert (overview.spent, overview.prepaid) == (
+        usd(raw_tasks["spent"]),
+        usd(raw_tasks["prepaid"]),
+    )
+    assert got["trend"]["cost"] == cost_chart(
+        days=cost_by_day(tasks=tasks, start=filters.start, end=filters.end)
+    )
     trend = got["trend"]
     assert trend["labels"] == [b.isoformat() for b in raw["buckets"]]
     assert trend["n"] == raw["trend_n"]
@@ -282,6 +312,8 @@ def _answers(draw):
                     "monitor": st.booleans(),
                     "domains": st.lists(st.sampled_from(DOMAINS), max_size=3),
                     "fan_out": st.lists(st.sampled_from(("best crm", "cheap crm")), max_size=2),
+                    # A task that got no answer: failed, expired, or still waiting.
+                    "unanswered": st.sampled_from(["", "", TaskStatus.FAILED, TaskStatus.EXPIRED]),
                 }
             ),
             min_size=1,
@@ -293,6 +325,17 @@ def _answers(draw):
 def _answer_make(workspace, prompts, monitor, spec) -> Answer:
     text = " and ".join(w.capitalize() if w.islower() else w for w in spec["words"]) or "None."
     moment = timezone.now().replace(hour=spec["hour"], minute=7) - timedelta(days=spec["days_ago"])
+    if spec["unanswered"]:
+        make_task(
+            workspace=workspace,
+            prompt=prompts[spec["prompt"]],
+            status=spec["unanswered"],
+            request_settings={"model_name": spec["model"], "web_search": spec["web"]},
+            engine=spec["engine"],
+            monitor=monitor if spec["monitor"] else None,
+            cost_prepaid=Decimal("0.0042"),
+            created_at=moment,
+        )
     return make_answer(
         workspace=workspace,
         prompt=prompts[spec["prompt"]],
@@ -304,6 +347,7 @@ def _answer_make(workspace, prompts, monitor, spec) -> Answer:
         monitor=monitor if spec["monitor"] else None,
         citations=[f"https://{d}/p{i}" for i, d in enumerate(spec["domains"])],
         fan_out_queries=spec["fan_out"],
+        task_money_spent=Decimal("0.0013") * spec["hour"],
     )
 
 
@@ -406,7 +450,7 @@ def test_a_new_answer_marks_its_day_and_a_refresh_clears_it():
     answer = make_answer(workspace=workspace, prompt=make_prompt(workspace=workspace))
     day = answer.answered_at.astimezone(UTC).date()
     assert SummaryStale.objects.filter(workspace=workspace, day=day).exists()
-    assert summaries_refresh() == 1
+    assert summaries_refresh() >= 1  # its day (and its task's, if another)
     assert not SummaryStale.objects.exists()
     rows = AnswerSummary.objects.filter(workspace=workspace)
     # The day, then its 7-, 28- and 112-day blocks; each per prompt and for every prompt.
@@ -414,15 +458,24 @@ def test_a_new_answer_marks_its_day_and_a_refresh_clears_it():
     assert {r.answers for r in rows} == {1}
 
 
-def test_a_refresh_keeps_a_mark_set_after_it_read_the_day():
-    """A change committed while a rebuild runs sets a new token: the rebuild removes only
-    the marks it read, so the day is rebuilt again with the change."""
+def test_a_day_is_marked_once_and_a_mark_made_during_a_rebuild_stays():
     workspace = make_workspace()
+    days_mark([(workspace.pk, _day_ago()), (workspace.pk, _day_ago())])
     days_mark([(workspace.pk, _day_ago())])
-    read = SummaryStale.objects.get().token
-    days_mark([(workspace.pk, _day_ago())])  # the change, after the rebuild's read
-    SummaryStale.objects.filter(token=read).delete()  # what the rebuild removes
+    assert SummaryStale.objects.count() == 1  # inserted only when not there
+    read = list(SummaryStale.objects.values_list("pk", flat=True))
+    # A change commits while a rebuild runs: it finds the mark there and inserts none;
+    # a change after the rebuild's delete inserts a new mark, which stays.
+    SummaryStale.objects.filter(pk__in=read).delete()
+    days_mark([(workspace.pk, _day_ago())])
     assert SummaryStale.objects.count() == 1
+
+
+def test_marking_takes_one_statement(django_assert_num_queries):
+    workspace = make_workspace()
+    with django_assert_num_queries(1):
+        days_mark([(workspace.pk, _day_ago(n)) for n in range(40)])
+    assert SummaryStale.objects.count() == 40
 
 
 def test_the_page_checks_for_stale_days_in_one_query(django_assert_num_queries):
@@ -474,3 +527,38 @@ def test_a_refresh_rebuilds_the_same_rows():
     days_mark((workspace.pk, a.answered_at) for a in Answer.objects.all())
     summaries_refresh()
     assert snapshot() == first
+
+
+def test_a_rebuild_that_fails_keeps_its_marks_and_the_others_go_on(monkeypatch):
+    broken, fine = make_workspace(name="Broken"), make_workspace(name="Fine")
+    days_mark([(broken.pk, _day_ago()), (fine.pk, _day_ago())])
+    rebuild = summaries._days_rebuild
+
+    def failing(workspace_id, days):
+        if workspace_id == broken.pk:
+            raise RuntimeError("a row nobody expected")
+        rebuild(workspace_id, days)
+
+    monkeypatch.setattr(summaries, "_days_rebuild", failing)
+    assert summaries_refresh() == 1
+    assert list(SummaryStale.objects.values_list("workspace_id", flat=True)) == [broken.pk]
+
+
+def test_the_tick_rebuilds_the_stale_days(settings):
+    settings.AISA_API_KEY = ""  # nothing to post: the tick still keeps the summaries
+    workspace = make_workspace()
+    make_answer(workspace=workspace, prompt=make_prompt(workspace=workspace))
+    assert runner.pipeline_tick()["summary_days"] >= 1
+    assert not SummaryStale.objects.exists()
+    assert AnswerSummary.objects.filter(workspace=workspace, span=1, prompt=None).get().answers == 1
+
+
+def test_the_tick_rebuilds_a_few_weeks_at_most():
+    workspace = make_workspace()
+    days_mark([(workspace.pk, _day_ago(n)) for n in range(runner.SUMMARY_DAYS_PER_TICK + 5)])
+    assert summaries_refresh(max_days=runner.SUMMARY_DAYS_PER_TICK) == (
+        runner.SUMMARY_DAYS_PER_TICK
+    )
+    assert SummaryStale.objects.count() == 5
+    # The latest days first: what is left is the oldest.
+    assert min(SummaryStale.objects.values_list("day", flat=True)) == _day_ago(66).date()

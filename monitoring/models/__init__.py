@@ -19,6 +19,7 @@ from monitoring.models.summaries import (
     DomainSummary,
     PairSummary,
     SummaryStale,
+    TaskSummary,
     TermKind,
     TermSummary,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "DomainSummary",
     "PairSummary",
     "SummaryStale",
+    "TaskSummary",
     "TermKind",
     "TermSummary",
     "ENGINE_CHOICES",

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from django.db import models
 
+from monitoring.models.money import money_field
 from monitoring.models.requests import engine_field
 
 #: A Monday: blocks of 7, 28 and 112 days start on it and every so many days after, so a
@@ -177,18 +178,37 @@ class TermSummary(SummaryKey):
         indexes = _indexes("term_summary_block")
 
 
+class TaskSummary(SummaryKey):
+    """Tasks by the day they were created (failed ones too, which have no answer), with
+    what they cost; the model and web search are the request's."""
+
+    tasks = models.PositiveIntegerField()
+    failed = models.PositiveIntegerField()
+    expired = models.PositiveIntegerField()
+    prepaid = money_field()
+    spent = money_field()
+    real = money_field()
+
+    SUMS = ("tasks", "failed", "expired", "prepaid", "spent", "real")
+
+    class Meta:
+        indexes = _indexes("task_summary_block")
+
+
 class SummaryStale(models.Model):
-    """A day whose summaries no longer match its rows. Marking sets a new token, so a
-    rebuild that read the day before a later change leaves the mark for the next one."""
+    """A day whose summaries no longer match its rows.
+
+    Written by the changes themselves, in their transactions, so never locked or made
+    unique: a change inserts a mark unless one is there already (a race leaves two,
+    harmless), and never waits for another change or for a rebuild. A rebuild deletes the
+    marks it read, so a mark a change committed meanwhile stays for the next one.
+    """
 
     workspace = models.ForeignKey("Workspace", on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
-    token = models.UUIDField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["workspace", "day"], name="unique_stale_day"),
-        ]
+        indexes = [models.Index(fields=["workspace", "day"], name="stale_ws_day")]
 
     def __str__(self) -> str:
         return f"Stale {self.day}"
@@ -200,4 +220,5 @@ SUMMARY_MODELS: tuple[type[SummaryKey], ...] = (
     PairSummary,
     DomainSummary,
     TermSummary,
+    TaskSummary,
 )

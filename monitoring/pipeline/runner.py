@@ -29,11 +29,16 @@ from monitoring.pipeline.client import api_client
 from monitoring.pipeline.isolation import error_text
 from monitoring.pipeline.posting import PostReport, tasks_post
 from monitoring.services.jobs import collect_burst_enqueue
+from monitoring.services.summaries import summaries_refresh
 
 logger = logging.getLogger(__name__)
 
 #: How long one burst of quick polls may run (below the cluster's 120 s job timeout).
 BURST_SECONDS = 90
+
+
+#: Stale days of the dashboard's summaries rebuilt per tick.
+SUMMARY_DAYS_PER_TICK = 62
 
 
 def pipeline_tick() -> dict:
@@ -48,6 +53,7 @@ def pipeline_tick() -> dict:
     if not settings.AISA_API_KEY:
         # Tasks wait as queued; /healthz reports the missing key to the admin.
         logger.warning("No AISA_API_KEY: nothing is posted or collected until one is set.")
+        report["summary_days"] = step("summaries", _summaries)
         if errors:
             raise errors[0]
         return {**report, "skipped": "no API key configured"}
@@ -61,9 +67,16 @@ def pipeline_tick() -> dict:
         report["collect"] = step("collect", lambda: _per_engine(clients, _collect))
     report["live"] = step("live", lambda: vars(live_step()))
     report["expired"] = step("expire", collecting.tasks_expire)
+    report["summary_days"] = step("summaries", _summaries)
     if errors:
         raise errors[0]  # every step ran; the job is marked failed with the first error
     return report
+
+
+def _summaries() -> int:
+    """The dashboard's summaries of the days that changed, last (the pages rebuild the days
+    they show, if any is left): a few weeks a tick, so a backlog never holds the tick."""
+    return summaries_refresh(max_days=SUMMARY_DAYS_PER_TICK)
 
 
 class Clients:

@@ -52,7 +52,7 @@ def rows_update(model: type[Model], fields: Sequence[Field], rows: Sequence[Sequ
     quote = connection.ops.quote_name
     # A VALUES list's columns are column1, column2, … in SQLite and PostgreSQL alike.
     assignments = ", ".join(f"{quote(f.column)} = v.column{i}" for i, f in enumerate(fields, 2))
-    one = "(" + ", ".join(_placeholder(f) for f in (pk, *fields)) + ")"
+    one = "(" + ", ".join(placeholder(f) for f in (pk, *fields)) + ")"
     table = quote(model._meta.db_table)
     for start in range(0, len(rows), BULK_BATCH):
         chunk = rows[start : start + BULK_BATCH]
@@ -66,7 +66,7 @@ def rows_update(model: type[Model], fields: Sequence[Field], rows: Sequence[Sequ
             cursor.execute(sql, params)
 
 
-def _placeholder(field: Field) -> str:
+def placeholder(field: Field) -> str:
     """PostgreSQL types a VALUES list from its values, and a parameter is untyped: each is
     cast to its column's type. SQLite needs no cast (a column converts what it stores), and
     must not get one: ``CAST(… AS datetime)`` would make a date a number there."""

@@ -19,6 +19,7 @@ from monitoring.aisa.text import clean_text
 from monitoring.models import ApiCall, Task, TaskEvent
 from monitoring.models.tasks import NEW, TASK_STATES, TaskStatus, statuses_into
 from monitoring.services import bulk
+from monitoring.services.summaries import days_mark
 
 #: History messages are cut to this length (API error texts can be long).
 MESSAGE_CHARS = 2000
@@ -75,6 +76,7 @@ def task_transition(
             error_code=error_code,
             api_call=api_call,
         )
+        _days_mark([task])
     task.status = to
     for name, value in fields.items():
         setattr(task, name, value)
@@ -105,13 +107,15 @@ def tasks_transition(
     """
     allowed = transition_sources(to, allowed_from)
     with transaction.atomic():
-        previous = dict(
+        rows = list(
             Task.objects.select_for_update()
             .filter(pk__in=list(task_ids), status__in=allowed)
-            .values_list("pk", "status")
+            .values_list("pk", "status", "workspace_id", "created_at")
         )
-        if not previous:
+        if not rows:
             return []
+        previous = {pk: status for pk, status, _, _ in rows}
+        days_mark((workspace_id, created) for _, _, workspace_id, created in rows)
         Task.objects.filter(pk__in=list(previous), status__in=allowed).update(status=to, **fields)
         at, call_id, text = timezone.now(), api_call.pk if api_call else None, _message(message)
         events = [_status_row(pk, at, s, to, call_id, text) for pk, s in previous.items()]
@@ -221,6 +225,7 @@ def task_cost_record(
         return
     with transaction.atomic():
         Task.objects.filter(pk=task.pk).update(**{field: amount})
+        _days_mark([task])
         TaskEvent.objects.create(
             task_id=task.pk,
             kind=TaskEvent.Kind.COST,
@@ -230,3 +235,14 @@ def task_cost_record(
             message=_message(message),
         )
     setattr(task, field, amount)
+
+
+def _days_mark(tasks: Sequence[Task]) -> None:
+    """The dashboard's summaries of the tasks' days are stale (their status or cost moved)."""
+    known = {t.pk: (t.workspace_id, t.created_at) for t in tasks if t.created_at and t.workspace_id}
+    missing = [t.pk for t in tasks if t.pk not in known]  # loaded without them: read them
+    for pk, workspace_id, created in Task.objects.filter(pk__in=missing).values_list(
+        "pk", "workspace_id", "created_at"
+    ):
+        known[pk] = (workspace_id, created)
+    days_mark(known.values())

@@ -142,7 +142,9 @@ def _version_after_edit(*, prompt: Prompt, before: tuple[str, str, str]) -> None
             message_chain=json.loads(chain),
             created_at=prompt.created_at,
         )
-        Task.objects.filter(prompt=prompt, prompt_version=None).update(prompt_version=latest)
+        tasks = Task.objects.filter(prompt=prompt, prompt_version=None)
+        days_mark((prompt.workspace_id, at) for at in tasks.values_list("created_at", flat=True))
+        tasks.update(prompt_version=latest)
         unversioned = Answer.objects.filter(prompt=prompt, prompt_version=None)
         moments = unversioned.values_list("answered_at", flat=True)
         days_mark((prompt.workspace_id, at) for at in moments)

@@ -10,15 +10,26 @@ the background, so a page rarely has any to do.
 
 from __future__ import annotations
 
-import uuid
+import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import connection, models, transaction
+from django.utils import timezone
 
-from monitoring.models import Answer, Brand, BrandKind, Citation, Mention
+from monitoring.models import (
+    Answer,
+    Brand,
+    BrandKind,
+    Citation,
+    Heartbeat,
+    Mention,
+    Task,
+    TaskStatus,
+)
 from monitoring.models.summaries import (
     SPANS,
     SUMMARY_MODELS,
@@ -28,11 +39,14 @@ from monitoring.models.summaries import (
     PairSummary,
     SummaryKey,
     SummaryStale,
+    TaskSummary,
     TermKind,
     TermSummary,
     block_start,
 )
 from monitoring.services import bulk
+
+logger = logging.getLogger(__name__)
 
 #: Days rebuilt in one transaction.
 DAYS_PER_REBUILD = 31
@@ -43,28 +57,46 @@ def _utc_day(moment: datetime | date) -> date:
 
 
 def days_mark(pairs: Iterable[tuple[int, datetime | date]]) -> None:
-    """Mark these (workspace id, day or moment) stale: one statement, a new token each."""
-    days = {(workspace_id, _utc_day(moment)) for workspace_id, moment in pairs}
-    if days:
-        SummaryStale.objects.bulk_create(
-            [SummaryStale(workspace_id=w, day=d, token=uuid.uuid4()) for w, d in sorted(days)],
-            update_conflicts=True,
-            unique_fields=["workspace", "day"],
-            update_fields=["token"],
-        )
+    """Mark these (workspace id, day or moment) stale: one statement, which inserts the
+    marks not there yet and takes no lock (see ``SummaryStale``)."""
+    days = sorted({(workspace_id, _utc_day(moment)) for workspace_id, moment in pairs})
+    if not days:
+        return
+    quote = connection.ops.quote_name
+    table = quote(SummaryStale._meta.db_table)
+    ws, day = quote("workspace_id"), quote("day")
+    fields = bulk.plain_columns(SummaryStale, ["workspace", "day"])
+    one = "(" + ", ".join(bulk.placeholder(f) for f in fields) + ")"
+    adapt = connection.ops.adapt_datefield_value
+    # Only the model's own table and column names are formatted in; values are params.
+    sql = (
+        f"INSERT INTO {table} ({ws}, {day}) SELECT v.column1, v.column2 "  # noqa: S608
+        f"FROM (VALUES {', '.join([one] * len(days))}) AS v WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {table} s WHERE s.{ws} = v.column1 AND s.{day} = v.column2)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for w, d in days for value in (w, adapt(d))])
 
 
 def workspace_mark(workspace_id: int) -> None:
-    """Mark every day with an answer in the workspace stale (e.g. after a migration)."""
-    moments = Answer.objects.filter(workspace_id=workspace_id).values_list("answered_at", flat=True)
-    days_mark((workspace_id, m) for m in moments.order_by().distinct())
+    """Mark every day with an answer or a task in the workspace stale."""
+    answers = Answer.objects.filter(workspace_id=workspace_id).values_list("answered_at")
+    tasks = Task.objects.filter(workspace_id=workspace_id).values_list("created_at")
+    days = {_utc_day(m) for rows in (answers, tasks) for (m,) in rows.order_by().iterator()}
+    days_mark((workspace_id, d) for d in days)
 
 
 def summaries_refresh(
-    *, workspace_id: int | None = None, start: date | None = None, end: date | None = None
+    *,
+    workspace_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    max_days: int | None = None,
 ) -> int:
-    """Rebuild the stale days (of one workspace, between two days, when given) and the
-    blocks holding them; returns how many days were rebuilt."""
+    """Rebuild the stale days (of one workspace, between two days, when given; at most
+    ``max_days`` of them, the latest first) and the blocks holding them; returns how many
+    days were rebuilt. A rebuild that fails is logged and its days stay marked: the others
+    go on."""
     marks = SummaryStale.objects.all()
     if workspace_id is not None:
         marks = marks.filter(workspace_id=workspace_id)
@@ -72,39 +104,54 @@ def summaries_refresh(
         marks = marks.filter(day__gte=start)
     if end is not None:
         marks = marks.filter(day__lte=end)
-    by_workspace: dict[int, list[date]] = {}
-    for w, d in marks.order_by("workspace_id", "day").values_list("workspace_id", "day"):
-        by_workspace.setdefault(w, []).append(d)
+    chunks: list[tuple[int, list[date]]] = []
+    seen: set[tuple[int, date]] = set()
+    for w, d in marks.order_by("-day", "workspace_id").values_list("workspace_id", "day"):
+        if (w, d) in seen:
+            continue
+        if max_days is not None and len(seen) >= max_days:
+            break
+        seen.add((w, d))
+        if chunks and chunks[-1][0] == w and len(chunks[-1][1]) < DAYS_PER_REBUILD:
+            chunks[-1][1].append(d)
+        else:
+            chunks.append((w, [d]))
     rebuilt = 0
-    for w, days in by_workspace.items():
-        for i in range(0, len(days), DAYS_PER_REBUILD):
-            rebuilt += _days_refresh(w, days[i : i + DAYS_PER_REBUILD])
+    for w, days in chunks:
+        try:
+            rebuilt += _days_refresh(w, days)
+        except Exception:  # its marks stay: the next refresh tries again
+            logger.exception("Rebuilding the summaries of workspace %s failed", w)
     return rebuilt
 
 
 def period_prepare(*, workspace_id: int, start: date, end: date) -> int:
     """Before the summaries of ``start``..``end`` are read (with the period before it, as
-    long): rebuild its stale days. One query when none is stale."""
+    long): rebuild its stale days. One query when none is stale; a rebuild that fails is
+    logged, and the page shows the summaries as they are rather than an error."""
     before = start - (end - start) - timedelta(days=1)
     return summaries_refresh(workspace_id=workspace_id, start=before, end=end)
 
 
 def _days_refresh(workspace_id: int, days: list[date]) -> int:
     with transaction.atomic():
-        # Held until the commit: a concurrent rebuild of these days waits, then finds them
-        # done; a concurrent change's mark waits too, and stays for the next rebuild.
-        held = dict(
-            SummaryStale.objects.select_for_update()
-            .filter(workspace_id=workspace_id, day__in=days)
-            .values_list("day", "token")
+        # One rebuild of a workspace at a time (on PostgreSQL; SQLite runs one writer at a
+        # time anyway): two would each delete the old rows and insert theirs. The changes
+        # marking days never take this lock.
+        Heartbeat.objects.get_or_create(
+            name=f"summaries:{workspace_id}", defaults={"seen_at": timezone.now()}
         )
-        if not held:
-            return 0
-        _days_rebuild(workspace_id, sorted(held))
+        Heartbeat.objects.select_for_update().get(name=f"summaries:{workspace_id}")
+        marks = SummaryStale.objects.filter(workspace_id=workspace_id, day__in=days)
+        read = dict(marks.values_list("pk", "day"))
+        if not read:
+            return 0  # another rebuild did them while this one waited
+        held = sorted(set(read.values()))
+        _days_rebuild(workspace_id, held)
         for longer, shorter in zip(SPANS[-2::-1], SPANS[:0:-1], strict=True):
             for block in sorted({block_start(d, longer) for d in held}):
                 _block_rollup(workspace_id, block, longer, shorter)
-        SummaryStale.objects.filter(workspace_id=workspace_id, token__in=held.values()).delete()
+        SummaryStale.objects.filter(pk__in=list(read)).delete()
     return len(held)
 
 
@@ -120,6 +167,7 @@ class _DayRows:
     pairs: Counter = field(default_factory=Counter)
     domains: dict[tuple, list] = field(default_factory=dict)
     terms: dict[tuple, list] = field(default_factory=dict)
+    tasks: dict[tuple, list] = field(default_factory=dict)
 
     #: The workspace's own brands: pairs are kept only with one of them as ``other``.
     own: frozenset = frozenset()
@@ -183,8 +231,8 @@ def _days_rebuild(workspace_id: int, days: list[date]) -> None:
 
 
 def day_rows_compute(workspace_id: int, days: list[date]) -> _DayRows:
-    """The day rows of these days, counted in Python from the answers, mentions and
-    citations (four queries, with the own brands')."""
+    """The day rows of these days, counted in Python from the answers, mentions,
+    citations and tasks (five queries, with the own brands')."""
     wanted = set(days)
     window = {
         "answered_at__gte": datetime.combine(min(days), time.min, tzinfo=UTC),
@@ -219,7 +267,50 @@ def day_rows_compute(workspace_id: int, days: list[date]) -> _DayRows:
         everything = (*columns[:1], None, None, *columns[3:])
         for key in ((day, *columns), (day, *everything)):
             rows.add(key, answer, mentions.get(answer[0], []), citations.get(answer[0], []))
+    _tasks_add(rows, workspace_id, window["answered_at__gte"], window["answered_at__lt"], wanted)
     return rows
+
+
+TASK_COLUMNS = (
+    "created_at",
+    "workspace_id",
+    "prompt_id",
+    "prompt_version_id",
+    "monitor_id",
+    "engine",
+    "request_body",
+    "status",
+    "cost_prepaid",
+    "money_spent",
+    "cost_real",
+)
+ZERO = Decimal(0)
+
+
+def _tasks_add(rows: _DayRows, workspace_id: int, start, end, wanted: set[date]) -> None:
+    """The tasks created on these days, under the model and web search they asked for
+    (as ``task_scope`` filters them: the request's ``model_name``; web search only when
+    it is ``true``)."""
+    for created, *columns, body, status, prepaid, spent, real in (
+        Task.objects.filter(workspace_id=workspace_id, created_at__gte=start, created_at__lt=end)
+        .values_list(*TASK_COLUMNS)
+        .order_by()
+    ):
+        day = created.astimezone(UTC).date()
+        if day not in wanted:
+            continue
+        body = body if isinstance(body, dict) else {}
+        model = body.get("model_name")
+        key = (*columns, model if isinstance(model, str) else "", body.get("web_search") is True)
+        everything = (key[0], None, None, *key[3:])
+        for k in ((day, *key), (day, *everything)):
+            t = rows.tasks.setdefault(k, [0, 0, 0, ZERO, ZERO, ZERO])
+            t[0] += 1
+            t[1] += status == TaskStatus.FAILED
+            t[2] += status == TaskStatus.EXPIRED
+            t[3] += prepaid or ZERO
+            t[4] += spent or ZERO
+            t[5] += real or ZERO
 
 
 def _rows_write(rows: _DayRows, blocks: dict[date, tuple[date, int]]) -> None:
@@ -230,6 +321,7 @@ def _rows_write(rows: _DayRows, blocks: dict[date, tuple[date, int]]) -> None:
         (PairSummary, ((k, [n]) for k, n in rows.pairs.items())),
         (DomainSummary, rows.domains.items()),
         (TermSummary, rows.terms.items()),
+        (TaskSummary, rows.tasks.items()),
     )
     for model, items in tables:
         fields = bulk.plain_columns(model, _columns(model))

@@ -26,6 +26,7 @@ from monitoring.models import Monitor, MonitorRun, Prompt, Task, TaskMode, TaskS
 from monitoring.services.history import tasks_record_created
 from monitoring.services.jobs import post_enqueue
 from monitoring.services.prompts import prompt_versions_ensure
+from monitoring.services.summaries import days_mark
 from monitoring.services.webhooks import webhook_fields
 
 #: Hex digits of a send's tag prefix (shared by its tasks) and of each task's own part.
@@ -92,6 +93,7 @@ def _tasks_insert(
                     )
                 )
         Task.objects.bulk_create(tasks)
+        days_mark((t.workspace_id, t.created_at) for t in tasks)
         saved = list(Task.objects.filter(tag__in=[t.tag for t in tasks]).only("id"))
         post_enqueue()
         origin = f"monitor “{monitor.name}”" if monitor else "the request builder"

@@ -29,7 +29,7 @@ PROMPT_ROWS = 200
 
 
 def dashboard_get(*, workspace: Workspace, filters: Filters) -> dict:
-    """Everything the dashboard body shows, in a fixed number of queries (11, plus one
+    """Everything the dashboard body shows, in a fixed number of queries (10, plus one
     to compare engines when two or more answered, plus two to compare web search with
     none unless the web-search filter is set), read from the summaries: the caller
     refreshes the period's first (``services.summaries.period_prepare``)."""

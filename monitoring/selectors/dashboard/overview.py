@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 
 from monitoring.analysis.stats import share_of_voice
-from monitoring.models import AnswerSummary, Brand, BrandKind, BrandSummary, TaskStatus, Workspace
+from monitoring.models import AnswerSummary, Brand, BrandKind, BrandSummary, TaskSummary, Workspace
 from monitoring.models.money import usd
+from monitoring.models.summaries import blocks_cover
 from monitoring.selectors.dashboard.blocks import Blocks, blocks_get, summary_rows
 from monitoring.selectors.dashboard.buckets import chart_buckets
 from monitoring.selectors.dashboard.rates import Change, Rate
-from monitoring.selectors.dashboard.scope import task_scope
 from monitoring.selectors.filters import Filters
 
 
@@ -75,7 +75,8 @@ def brand_list_ordered(*, workspace: Workspace, own_id: int | None = None) -> li
 @dataclass
 class PeriodCounts:
     """Answers and brands per chart bucket of the period, plus the previous period's
-    totals (bucket ``None``), added up from the summaries in two queries.
+    totals (bucket ``None``), and tasks per day, added up from the summaries in three
+    queries.
 
     Shared by the headline cards and the trend charts, so each row is read once.
     """
@@ -84,6 +85,12 @@ class PeriodCounts:
     answers: dict[date | None, dict]  # bucket -> {"n", "informative", "citations"}
     #: (bucket, brand) -> {"k", "rank_sum", "count", "citations", "cited"}
     mentions: dict[tuple[date | None, int], dict]
+    #: Day of the period -> the tasks created: {"tasks", "failed", "expired", amounts}.
+    tasks: dict[date, dict] = field(default_factory=dict)
+
+    def task_total(self, key: str):
+        start = usd(0) if key in AMOUNTS else 0
+        return sum((row[key] or 0 for row in self.tasks.values()), start)
 
     def answer_total(self, key: str, *, before: bool = False) -> int:
         if before:
@@ -133,7 +140,29 @@ def period_counts_get(
     ):
         bucket = blocks.buckets.get((row.pop("day"), row.pop("span")))
         _add(mentions, (bucket, row.pop("brand")), row)
-    return PeriodCounts(kind=kind, answers=answers, mentions=mentions)
+    days = blocks_cover(filters.start, filters.end, longest=1)
+    tasks = {
+        row["day"]: _money(row)
+        for row in summary_rows(TaskSummary, workspace=workspace, filters=filters, blocks=days)
+        .values("day")
+        .annotate(
+            tasks=Sum("tasks"),
+            failed=Sum("failed"),
+            expired=Sum("expired"),
+            prepaid=Sum("prepaid"),
+            spent=Sum("spent"),
+            real=Sum("real"),
+        )
+        .order_by()
+    }
+    return PeriodCounts(kind=kind, answers=answers, mentions=mentions, tasks=tasks)
+
+
+AMOUNTS = ("prepaid", "spent", "real")
+
+
+def _money(row: dict) -> dict:
+    return row | {name: usd(row[name]) for name in AMOUNTS}
 
 
 def _add(totals: dict, key, row: dict) -> None:
@@ -149,8 +178,8 @@ def overview_get(
     brands: list[Brand],
     counts: PeriodCounts | None = None,
 ) -> Overview:
-    """Headline numbers per brand for the period and the one before (three queries, two
-    of them shared with the trend through ``counts``)."""
+    """Headline numbers per brand for the period and the one before (the three queries of
+    ``counts``, shared with the trend)."""
     counts = counts or period_counts_get(workspace=workspace, filters=filters)
     mention_rows = {
         brand.pk: {
@@ -171,12 +200,6 @@ def overview_get(
     }
     cit_n = counts.answer_total("citations")
     cit_n_before = counts.answer_total("citations", before=True)
-    tasks = task_scope(workspace=workspace, filters=filters).aggregate(
-        failed=Count("id", filter=Q(status=TaskStatus.FAILED)),
-        expired=Count("id", filter=Q(status=TaskStatus.EXPIRED)),
-        spent=Sum("money_spent"),
-        prepaid=Sum("cost_prepaid"),
-    )
     n, n_before = counts.answer_total("n"), counts.answer_total("n", before=True)
     sov = share_of_voice({b.pk: mention_rows.get(b.pk, {}).get("k", 0) for b in brands})
     sov_before = share_of_voice(
@@ -186,11 +209,11 @@ def overview_get(
         filters=filters,
         answers=Rate(counts.answer_total("informative"), n),
         answers_before=n_before,
-        failed=tasks["failed"],
-        expired=tasks["expired"],
+        failed=counts.task_total("failed"),
+        expired=counts.task_total("expired"),
         total_citations=cit_n,
-        spent=usd(tasks["spent"]),
-        prepaid=usd(tasks["prepaid"]),
+        spent=counts.task_total("spent"),
+        prepaid=counts.task_total("prepaid"),
     )
     for brand in brands:
         m = mention_rows.get(brand.pk, {})

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from monitoring.models import Brand, BrandKind, Workspace
-from monitoring.selectors.costs import cost_by_day, cost_chart
+from monitoring.models.money import usd
+from monitoring.models.summaries import blocks_cover
+from monitoring.selectors.costs import cost_chart
 from monitoring.selectors.dashboard.buckets import chart_buckets
-from monitoring.selectors.dashboard.overview import PeriodCounts, period_counts_get
-from monitoring.selectors.dashboard.scope import task_scope
+from monitoring.selectors.dashboard.overview import AMOUNTS, PeriodCounts, period_counts_get
 from monitoring.selectors.filters import Filters
 
 
@@ -21,8 +22,8 @@ def trend_get(
     brands: list[Brand],
     counts: PeriodCounts | None = None,
 ) -> dict:
-    """Visibility and share of voice per brand per bucket, and cost per day (three queries,
-    two of them shared with the headline cards through ``counts``)."""
+    """Visibility and share of voice per brand per bucket, and cost per day (the queries
+    of ``counts``, shared with the headline cards)."""
     counts = counts or period_counts_get(workspace=workspace, filters=filters)
     kind, buckets = counts.kind, chart_buckets(filters)[1]
     n_by = {b: row["n"] for b, row in counts.answers.items() if b is not None}
@@ -56,10 +57,9 @@ def trend_get(
         "visibility": visibility,
         "sov": sov,
         "cost": cost_chart(
-            days=cost_by_day(
-                tasks=task_scope(workspace=workspace, filters=filters),
-                start=filters.start,
-                end=filters.end,
-            )
+            days=[
+                counts.tasks.get(day) or {"day": day} | dict.fromkeys(AMOUNTS, usd(0))
+                for day, _ in blocks_cover(filters.start, filters.end, longest=1)
+            ]
         ),
     }
