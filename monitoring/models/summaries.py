@@ -50,16 +50,22 @@ def blocks_cover(start: date, end: date, *, longest: int = SPANS[0]) -> list[tup
 class SummaryKey(models.Model):
     """The block and the filters' columns a summary row counts under."""
 
-    workspace = models.ForeignKey("Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "monitoring.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     #: The block's first day, and its length in days (1, 7, 28 or 112).
     day = models.DateField()
     span = models.PositiveSmallIntegerField()
     #: None: every prompt (then the wording is None too).
-    prompt = models.ForeignKey("Prompt", null=True, on_delete=models.CASCADE, related_name="+")
-    prompt_version = models.ForeignKey(
-        "PromptVersion", null=True, on_delete=models.CASCADE, related_name="+"
+    prompt = models.ForeignKey(
+        "monitoring.Prompt", null=True, on_delete=models.CASCADE, related_name="+"
     )
-    monitor = models.ForeignKey("Monitor", null=True, on_delete=models.SET_NULL, related_name="+")
+    prompt_version = models.ForeignKey(
+        "monitoring.PromptVersion", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    monitor = models.ForeignKey(
+        "monitoring.Monitor", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     engine = engine_field()
     model_name = models.CharField(max_length=100)
     web_search = models.BooleanField()
@@ -110,7 +116,7 @@ class AnswerSummary(SummaryKey):
 
 
 class BrandSummary(SummaryKey):
-    brand = models.ForeignKey("Brand", on_delete=models.CASCADE, related_name="+")
+    brand = models.ForeignKey("monitoring.Brand", on_delete=models.CASCADE, related_name="+")
     #: Answers naming the brand; those naming it first; the sum of its ranks; its mentions.
     named = models.PositiveIntegerField()
     leading = models.PositiveIntegerField()
@@ -132,8 +138,8 @@ class PairSummary(SummaryKey):
     own brand is absent is its answers led, less those also naming the own brand. (Only
     own brands as ``other``: a brand changed to own re-analyses, so re-marks, every answer.)"""
 
-    leader = models.ForeignKey("Brand", on_delete=models.CASCADE, related_name="+")
-    other = models.ForeignKey("Brand", on_delete=models.CASCADE, related_name="+")
+    leader = models.ForeignKey("monitoring.Brand", on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey("monitoring.Brand", on_delete=models.CASCADE, related_name="+")
     answers = models.PositiveIntegerField()
 
     EXTRA_KEY = ("leader", "other")
@@ -146,7 +152,9 @@ class PairSummary(SummaryKey):
 class DomainSummary(SummaryKey):
     domain = models.CharField(max_length=253)
     #: The tracked brand owning the domain (the highest id, as the raw count takes it).
-    brand = models.ForeignKey("Brand", null=True, on_delete=models.SET_NULL, related_name="+")
+    brand = models.ForeignKey(
+        "monitoring.Brand", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     citations = models.PositiveIntegerField()
     answers = models.PositiveIntegerField()
 
@@ -204,7 +212,9 @@ class SummaryStale(models.Model):
     marks it read, so a mark a change committed meanwhile stays for the next one.
     """
 
-    workspace = models.ForeignKey("Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "monitoring.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     day = models.DateField()
 
     class Meta:

@@ -225,7 +225,7 @@ ANSWER_COLUMNS = (
 
 def _days_rebuild(workspace_id: int, days: list[date]) -> None:
     for model in SUMMARY_MODELS:
-        model.objects.filter(workspace_id=workspace_id, span=1, day__in=days).delete()
+        model._default_manager.filter(workspace_id=workspace_id, span=1, day__in=days).delete()
     rows = day_rows_compute(workspace_id, days)
     _rows_write(rows, {d: (d, 1) for d in days})
 
@@ -247,12 +247,12 @@ def day_rows_compute(workspace_id: int, days: list[date]) -> _DayRows:
     ):
         mentions.setdefault(answer_id, []).append(row)
     citations: dict[int, list] = {}
-    for answer_id, *row in (
+    for cited_id, *citation in (
         Citation.objects.filter(answer__workspace_id=workspace_id, **through)
         .values_list("answer_id", "domain", "brand_id")
         .order_by()
     ):
-        citations.setdefault(answer_id, []).append(row)
+        citations.setdefault(cited_id, []).append(citation)
     own = Brand.objects.filter(workspace_id=workspace_id, kind=BrandKind.OWN)
     rows = _DayRows(own=frozenset(own.values_list("id", flat=True)))
     for answer in (
@@ -355,13 +355,15 @@ def _columns(model: type[SummaryKey]) -> tuple[str, ...]:
 def _block_rollup(workspace_id: int, block: date, span: int, below: int) -> None:
     """Rebuild one ``span``-day block from the ``below``-day blocks inside it."""
     for model in SUMMARY_MODELS:
-        model.objects.filter(workspace_id=workspace_id, span=span, day=block).delete()
+        model._default_manager.filter(workspace_id=workspace_id, span=span, day=block).delete()
         quote = connection.ops.quote_name
         fields = bulk.plain_columns(model, _columns(model))
         keys = [quote(f.column) for f in fields[2 : 2 + len(model.KEY) + len(model.EXTRA_KEY)]]
-        sums = [f"SUM({quote(model._meta.get_field(n).column)})" for n in model.SUMS]
-        sums += [f"MIN({quote(model._meta.get_field(n).column)})" for n in model.MINS]
-        sums += [f"MAX({quote(model._meta.get_field(n).column)})" for n in model.MAXES]
+        sums = [
+            f"{aggregate}({quote(f.column)})"
+            for aggregate, names in (("SUM", model.SUMS), ("MIN", model.MINS), ("MAX", model.MAXES))
+            for f in bulk.plain_columns(model, names)
+        ]
         table = quote(model._meta.db_table)
         columns = ", ".join(quote(f.column) for f in fields)
         day, span_column, ws = quote("day"), quote("span"), quote("workspace_id")
