@@ -10,6 +10,7 @@ the background, so a page rarely has any to do.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -18,6 +19,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, models, transaction
+from django.db.models import Case, CharField, Value, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from monitoring.models import (
@@ -172,37 +176,53 @@ class _DayRows:
     #: The workspace's own brands: pairs are kept only with one of them as ``other``.
     own: frozenset = frozenset()
 
-    def add(self, key: tuple, answer: tuple, mentions: list, citations: list) -> None:
+    def add(self, keys: tuple[tuple, ...], answer: tuple, mentions: list, citations: list) -> None:
+        """Count one answer under each of ``keys`` (its prompt's, and every prompt's). What
+        the answer holds is tallied once, then added to each key's rows."""
         _, answered_at, *_, informative, fan_out, untracked = answer
-        row = self.answers.setdefault(key, [0, 0, 0, answered_at])
-        row[0] += 1
-        row[1] += bool(informative)
-        row[2] += len(citations)
-        row[3] = min(row[3], answered_at)
         leader = next((brand for brand, rank, _ in mentions if rank == 1), None)
-        for brand, rank, count in mentions:
-            b = self.brands.setdefault((*key, brand), [0] * 6)
-            b[0] += 1
-            b[1] += rank == 1
-            b[2] += rank
-            b[3] += count
-            if leader is not None and brand != leader and brand in self.own:
-                self.pairs[(*key, leader, brand)] += 1
-        for brand, n in Counter(brand for _, brand in citations if brand).items():
-            b = self.brands.setdefault((*key, brand), [0] * 6)
-            b[4] += n
-            b[5] += 1
-        for domain, n in Counter(domain for domain, _ in citations).items():
-            d = self.domains.setdefault((*key, domain), [0, 0, None])
-            d[0] += n
-            d[1] += 1
-            owners = [b for dom, b in citations if dom == domain and b is not None]
-            if owners:
-                d[2] = max(owners + ([d[2]] if d[2] is not None else []))
-        for kind, values in ((TermKind.FAN_OUT, fan_out), (TermKind.UNTRACKED, untracked)):
-            items = values if isinstance(values, list) else []
-            for value, n in Counter(v for v in items if isinstance(v, str)).items():
-                t = self.terms.setdefault((*key, str(kind), value), [0, 0])
+        cited: dict[int, int] = {}
+        domains: dict[str, list] = {}  # domain -> [citations, highest owning brand]
+        for domain, brand in citations:
+            d = domains.setdefault(domain, [0, None])
+            d[0] += 1
+            if brand is not None:
+                cited[brand] = cited.get(brand, 0) + 1
+                d[1] = brand if d[1] is None else max(d[1], brand)
+        terms: dict[tuple[str, str], int] = {}
+        for kind, values in (
+            (TermKind.FAN_OUT.value, fan_out),
+            (TermKind.UNTRACKED.value, untracked),
+        ):
+            for value in values if isinstance(values, list) else ():
+                if isinstance(value, str):
+                    terms[(kind, value)] = terms.get((kind, value), 0) + 1
+        for key in keys:
+            row = self.answers.setdefault(key, [0, 0, 0, answered_at])
+            row[0] += 1
+            row[1] += bool(informative)
+            row[2] += len(citations)
+            row[3] = min(row[3], answered_at)
+            for brand, rank, count in mentions:
+                b = self.brands.setdefault((*key, brand), [0] * 6)
+                b[0] += 1
+                b[1] += rank == 1
+                b[2] += rank
+                b[3] += count
+                if leader is not None and brand != leader and brand in self.own:
+                    self.pairs[(*key, leader, brand)] += 1
+            for brand, n in cited.items():
+                b = self.brands.setdefault((*key, brand), [0] * 6)
+                b[4] += n
+                b[5] += 1
+            for domain, (n, owner) in domains.items():
+                d = self.domains.setdefault((*key, domain), [0, 0, None])
+                d[0] += n
+                d[1] += 1
+                if owner is not None:
+                    d[2] = owner if d[2] is None else max(d[2], owner)
+            for (kind, value), n in terms.items():
+                t = self.terms.setdefault((*key, kind, value), [0, 0])
                 t[0] += n
                 t[1] += 1
 
@@ -265,8 +285,8 @@ def day_rows_compute(workspace_id: int, days: list[date]) -> _DayRows:
             continue
         columns = answer[2:9]
         everything = (*columns[:1], None, None, *columns[3:])
-        for key in ((day, *columns), (day, *everything)):
-            rows.add(key, answer, mentions.get(answer[0], []), citations.get(answer[0], []))
+        keys = ((day, *columns), (day, *everything))
+        rows.add(keys, answer, mentions.get(answer[0], []), citations.get(answer[0], []))
     _tasks_add(rows, workspace_id, window["answered_at__gte"], window["answered_at__lt"], wanted)
     return rows
 
@@ -278,7 +298,8 @@ TASK_COLUMNS = (
     "prompt_version_id",
     "monitor_id",
     "engine",
-    "request_body",
+    "model",
+    "web",
     "status",
     "cost_prepaid",
     "money_spent",
@@ -288,22 +309,23 @@ ZERO = Decimal(0)
 
 
 def _tasks_add(rows: _DayRows, workspace_id: int, start, end, wanted: set[date]) -> None:
-    """The tasks created on these days, under the model and web search they asked for
-    (as ``task_scope`` filters them: the request's ``model_name``; web search only when
-    it is ``true``)."""
-    for created, *columns, body, status, prepaid, spent, real in (
-        Task.objects.filter(workspace_id=workspace_id, created_at__gte=start, created_at__lt=end)
-        .values_list(*TASK_COLUMNS)
-        .order_by()
-    ):
+    """The tasks created on these days, under the model and web search they asked for,
+    read from the request in SQL (its body is large) as ``task_scope`` filters them: the
+    request's ``model_name``; web search only when it is ``true``."""
+    tasks = Task.objects.filter(
+        workspace_id=workspace_id, created_at__gte=start, created_at__lt=end
+    ).annotate(
+        model=Coalesce(Cast(KT("request_body__model_name"), CharField()), Value("")),
+        web=Case(When(request_body__web_search=True, then=True), default=False),
+    )
+    for created, *columns, status, prepaid, spent, real in tasks.values_list(
+        *TASK_COLUMNS
+    ).order_by():
         day = created.astimezone(UTC).date()
         if day not in wanted:
             continue
-        body = body if isinstance(body, dict) else {}
-        model = body.get("model_name")
-        key = (*columns, model if isinstance(model, str) else "", body.get("web_search") is True)
-        everything = (key[0], None, None, *key[3:])
-        for k in ((day, *key), (day, *everything)):
+        everything = (columns[0], None, None, *columns[3:])
+        for k in ((day, *columns), (day, *everything)):
             t = rows.tasks.setdefault(k, [0, 0, 0, ZERO, ZERO, ZERO])
             t[0] += 1
             t[1] += status == TaskStatus.FAILED
@@ -327,14 +349,28 @@ def _rows_write(rows: _DayRows, blocks: dict[date, tuple[date, int]]) -> None:
         fields = bulk.plain_columns(model, _columns(model))
         # Only the dates need the database's form: ids, counts, text and booleans go as
         # they are (preparing every value took most of a rebuild's time).
-        dated = [i for i, f in enumerate(fields) if isinstance(f, models.DateField)]
+        dated = [
+            (i, _adapt_day if type(f) is models.DateField else _adapt_moment)
+            for i, f in enumerate(fields)
+            if isinstance(f, models.DateField)
+        ]
         prepared = []
         for key, counts in items:
             values = [*blocks[key[0]], *key[1:], *counts]
-            for i in dated:
-                values[i] = fields[i].get_db_prep_save(values[i], connection)
+            for i, adapt in dated:
+                values[i] = adapt(values[i])
             prepared.append(values)
         bulk.rows_insert(model, fields, prepared)
+
+
+@functools.lru_cache(maxsize=4096)
+def _adapt_day(day: date):
+    """A block's first day in the database's form (a few distinct ones per rebuild)."""
+    return connection.ops.adapt_datefield_value(day)
+
+
+def _adapt_moment(moment: datetime):
+    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def _columns(model: type[SummaryKey]) -> tuple[str, ...]:
