@@ -193,11 +193,21 @@ class TaskSummary(SummaryKey):
     tasks = models.PositiveIntegerField()
     failed = models.PositiveIntegerField()
     expired = models.PositiveIntegerField()
+    #: The ledger's columns summed (``selectors.costs.AMOUNTS``): prepaid, the model's
+    #: charge, real, refunded (prepaid beyond real), extra (real beyond prepaid) and
+    #: reserved (in flight, no real cost yet).
     prepaid = money_field()
     spent = money_field()
     real = money_field()
+    refunded = money_field()
+    extra = money_field()
+    reserved = money_field()
+    #: Tasks with a real cost, and with a model's charge: a sum over none is unknown.
+    priced = models.PositiveIntegerField()
+    charged = models.PositiveIntegerField()
 
-    SUMS = ("tasks", "failed", "expired", "prepaid", "spent", "real")
+    SUMS = ("tasks", "failed", "expired", "prepaid", "spent", "real", "refunded", "extra")
+    SUMS += ("reserved", "priced", "charged")
 
     class Meta:
         indexes = _indexes("task_summary_block")

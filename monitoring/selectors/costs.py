@@ -6,15 +6,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.fields.json import KT
+from django.db.models import Count, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from monitoring.models import Task, Workspace
+from monitoring.models import Monitor, Prompt, Task, TaskSummary, Workspace
 from monitoring.models.money import money_field, usd
+from monitoring.models.summaries import blocks_cover
 from monitoring.models.tasks import BILLED_STATUSES
 from monitoring.selectors import budget
+from monitoring.selectors.filters import Filters
 from monitoring.selectors.periods import BucketStart, day_start, month_start
+from monitoring.selectors.summaries import summary_rows
 
 DAYS = 30
 TOP_PROMPTS = 20
@@ -112,49 +114,6 @@ def cost_chart(*, days: list[dict]) -> dict:
     }
 
 
-def cost_by_prompt(*, workspace: Workspace, since: datetime, limit: int = TOP_PROMPTS):
-    rows = (
-        Task.objects.filter(workspace=workspace, created_at__gte=since)
-        .order_by()
-        .values("prompt_id", "prompt__text")
-        .annotate(**_totals())
-        .order_by(
-            F("real").desc(nulls_last=True), F("spent").desc(nulls_last=True), "-tasks", "prompt_id"
-        )[:limit]
-    )
-    return [_money(row) for row in rows]
-
-
-def cost_by_model(*, workspace: Workspace, since: datetime):
-    """Per engine and model as sent (the engine is the task's own)."""
-    rows = (
-        Task.objects.filter(workspace=workspace, created_at__gte=since)
-        .order_by()
-        .values("engine", model=KT("request_body__model_name"))
-        .annotate(**_totals())
-        .order_by(
-            F("real").desc(nulls_last=True), F("spent").desc(nulls_last=True), "-tasks", "model"
-        )
-    )
-    return [_money(row) for row in rows]
-
-
-def cost_by_monitor(*, workspace: Workspace, since: datetime):
-    rows = (
-        Task.objects.filter(workspace=workspace, created_at__gte=since)
-        .order_by()
-        .values("monitor_id", "monitor__name")
-        .annotate(**_totals())
-        .order_by(
-            F("real").desc(nulls_last=True),
-            F("spent").desc(nulls_last=True),
-            "-tasks",
-            "monitor__name",
-        )
-    )
-    return [_money(row) for row in rows]
-
-
 def month_spend(*, workspace: Workspace, now: datetime) -> MonthSpend:
     start = month_start(now)
     spent = Task.objects.filter(workspace=workspace, created_at__gte=start).aggregate(
@@ -179,18 +138,19 @@ def daily_spend(*, now: datetime) -> dict:
 
 
 def cost_report_get(*, workspace: Workspace, now: datetime | None = None, days: int = DAYS):
-    """The last ``days`` days (today included) of a workspace's tasks and what they cost."""
+    """The last ``days`` days (today included) of a workspace's tasks and what they cost,
+    per day, prompt, monitor and model from the task summaries (the page refreshes them
+    first); this month's spend against the budget from the tasks, as the budget counts it."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     since = day_start(now) - timedelta(days=days - 1)
+    period = Filters(start=since.date(), end=today)
     report = CostReport(
         since=since.date(),
-        days=cost_by_day(
-            tasks=Task.objects.filter(workspace=workspace), start=since.date(), end=today
-        ),
-        prompts=cost_by_prompt(workspace=workspace, since=since),
-        monitors=cost_by_monitor(workspace=workspace, since=since),
-        models=cost_by_model(workspace=workspace, since=since),
+        days=_summary_days(workspace, period),
+        prompts=_summary_groups(workspace, period, "prompt")[:TOP_PROMPTS],
+        monitors=_summary_groups(workspace, period, "monitor"),
+        models=_summary_groups(workspace, period, "model"),
         month=month_spend(workspace=workspace, now=now),
         today=daily_spend(now=now),
     )
@@ -198,3 +158,89 @@ def cost_report_get(*, workspace: Workspace, now: datetime | None = None, days: 
         name: sum((d[name] for d in report.days), ZERO) for name in AMOUNTS
     }
     return report
+
+
+def _summary_totals() -> dict:
+    return {name: Sum(name) for name in ("tasks", *AMOUNTS, "priced", "charged")}
+
+
+def _unknown_sums(row: dict) -> dict:
+    """A sum over tasks none of which has the amount is unknown (NULL), as SQL's is."""
+    if not row.pop("priced"):
+        row["real"] = None
+    if not row.pop("charged"):
+        row["spent"] = None
+    return row
+
+
+def _summary_days(workspace: Workspace, period: Filters) -> list[dict]:
+    """Tasks and amounts per day of creation, every day of the period (quiet ones 0)."""
+    days = blocks_cover(period.start, period.end, longest=1)
+    rows = (
+        summary_rows(TaskSummary, workspace=workspace, filters=period, blocks=days)
+        .values("day")
+        .annotate(**_summary_totals())
+        .order_by()
+    )
+    by_day = {row["day"]: _money(_unknown_sums(row)) for row in rows}
+    return [by_day.get(day) or _money({"day": day, "tasks": 0}) for day, _ in days]
+
+
+#: Per grouping of the cost report: the summary columns, and the label column that sorts
+#: ties last.
+_GROUPS = {
+    "prompt": (("prompt",), "prompt_id"),
+    "monitor": (("monitor",), "monitor__name"),
+    "model": (("engine", "model_name"), "model"),
+}
+
+
+def _summary_groups(workspace: Workspace, period: Filters, group: str) -> list[dict]:
+    """Tasks and amounts per prompt, monitor or model over the period, the costliest
+    first: real cost, then the model's charge (unknown ones last), then tasks."""
+    columns, tie = _GROUPS[group]
+    rows = summary_rows(
+        TaskSummary,
+        workspace=workspace,
+        filters=period,
+        blocks=blocks_cover(period.start, period.end),
+        by_prompt=group == "prompt",
+    ).values(*columns)
+    rows = rows.annotate(**_summary_totals()).order_by()
+    if group == "prompt":
+        text = Prompt.objects.filter(pk=OuterRef("prompt")).values("text")[:1]
+        rows = rows.annotate(prompt__text=Subquery(text))
+    elif group == "monitor":
+        name = Monitor.objects.filter(pk=OuterRef("monitor")).values("name")[:1]
+        rows = rows.annotate(monitor__name=Subquery(name))
+    out = []
+    for row in rows:
+        row = _unknown_sums(row)
+        if group == "prompt":
+            row["prompt_id"] = row.pop("prompt")
+        elif group == "monitor":
+            row["monitor_id"] = row.pop("monitor")
+        else:
+            row["model"] = row.pop("model_name") or None
+        out.append(row)
+    return [_money(row) for row in _ties_by(out, tie)]
+
+
+def _last_if_none(amount) -> tuple:
+    """Descending, unknown last."""
+    return (amount is None, -(amount or 0))
+
+
+def _ties_by(rows: list[dict], tie: str) -> list[dict]:
+    """The costliest first; rows equal on the amounts and tasks in the order of their
+    label (None last)."""
+    return sorted(
+        rows,
+        key=lambda r: (
+            _last_if_none(r["real"]),
+            _last_if_none(r["spent"]),
+            -r["tasks"],
+            r[tie] is None,
+            r[tie] if r[tie] is not None else "",
+        ),
+    )

@@ -48,6 +48,7 @@ from monitoring.models.summaries import (
     TermSummary,
     block_start,
 )
+from monitoring.models.tasks import BILLED_STATUSES
 from monitoring.services import bulk
 
 logger = logging.getLogger(__name__)
@@ -304,6 +305,7 @@ TASK_COLUMNS = (
     "cost_prepaid",
     "money_spent",
     "cost_real",
+    "cost_reserved",
 )
 ZERO = Decimal(0)
 
@@ -318,21 +320,30 @@ def _tasks_add(rows: _DayRows, workspace_id: int, start, end, wanted: set[date])
         model=Coalesce(Cast(KT("request_body__model_name"), CharField()), Value("")),
         web=Case(When(request_body__web_search=True, then=True), default=False),
     )
-    for created, *columns, status, prepaid, spent, real in tasks.values_list(
-        *TASK_COLUMNS
-    ).order_by():
+    rows_read = tasks.values_list(*TASK_COLUMNS).order_by()
+    for created, *columns, status, prepaid, spent, real, reserved in rows_read:
         day = created.astimezone(UTC).date()
         if day not in wanted:
             continue
+        both = prepaid is not None and real is not None
+        counts = (
+            1,
+            status == TaskStatus.FAILED,
+            status == TaskStatus.EXPIRED,
+            prepaid or ZERO,
+            spent or ZERO,
+            real or ZERO,
+            prepaid - real if both and real < prepaid else ZERO,
+            real - prepaid if both and real > prepaid else ZERO,
+            (reserved or ZERO) if real is None and status in BILLED_STATUSES else ZERO,
+            real is not None,
+            spent is not None,
+        )
         everything = (columns[0], None, None, *columns[3:])
         for k in ((day, *columns), (day, *everything)):
-            t = rows.tasks.setdefault(k, [0, 0, 0, ZERO, ZERO, ZERO])
-            t[0] += 1
-            t[1] += status == TaskStatus.FAILED
-            t[2] += status == TaskStatus.EXPIRED
-            t[3] += prepaid or ZERO
-            t[4] += spent or ZERO
-            t[5] += real or ZERO
+            t = rows.tasks.setdefault(k, [0, 0, 0, *[ZERO] * 6, 0, 0])
+            for i, value in enumerate(counts):
+                t[i] += value
 
 
 def _rows_write(rows: _DayRows, blocks: dict[date, tuple[date, int]]) -> None:

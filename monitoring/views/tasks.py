@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -12,6 +15,7 @@ from monitoring.forms.tasks import TaskFilterForm
 from monitoring.models import TaskStatus
 from monitoring.selectors import costs as cost_selectors
 from monitoring.selectors import tasks as task_selectors
+from monitoring.services.summaries import period_prepare
 
 
 @vary_on_headers("HX-Request")
@@ -64,6 +68,9 @@ def task_detail(request, workspace_id: int, task_id: int):
 @require_GET
 def cost_report(request, workspace_id: int):
     membership = workspace_access(request, workspace_id)
+    today = timezone.localdate()
+    start = today - timedelta(days=cost_selectors.DAYS - 1)
+    period_prepare(workspace_id=membership.workspace_id, start=start, end=today)
     report = cost_selectors.cost_report_get(workspace=membership.workspace)
     return render(
         request, "monitoring/costs/report.html", {"membership": membership, "report": report}

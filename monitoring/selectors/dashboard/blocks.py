@@ -1,4 +1,4 @@
-"""Which summary blocks (``models.summaries``) a view adds up, and the rows its filters keep.
+"""Which summary blocks the dashboard adds up for a period.
 
 A period is read as a few blocks: the longest that fit (``blocks_cover``), except where
 the charts need a block per bucket (a day, or a week cut to the period at its ends).
@@ -6,18 +6,13 @@ the charts need a block per bucket (a day, or a week cut to the period at its en
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
-
-from monitoring.models import Workspace
-from monitoring.models.summaries import SummaryKey, blocks_cover
+from monitoring.models.summaries import blocks_cover
 from monitoring.selectors.dashboard.buckets import chart_buckets
 from monitoring.selectors.filters import Filters
-
-Block = tuple[date, int]
+from monitoring.selectors.summaries import Block
 
 
 @dataclass(frozen=True)
@@ -42,56 +37,3 @@ def blocks_get(filters: Filters) -> Blocks:
         now=tuple(blocks_cover(filters.start, filters.end)),
         before=tuple(blocks_cover(before.start, before.end)),
     )
-
-
-def blocks_q(blocks: Iterable[Block]) -> Q:
-    """Rows of these blocks: one ``day IN (…)`` per span, under a condition the
-    ``(workspace, span, day)`` index answers (the databases do not walk an index for an OR,
-    and would read every block of the workspace)."""
-    by_span: dict[int, list[date]] = {}
-    for day, span in blocks:
-        by_span.setdefault(span, []).append(day)
-    if not by_span:
-        return Q(pk__in=[])
-    days = [day for listed in by_span.values() for day in listed]
-    q = Q(pk__in=[])
-    for span, listed in sorted(by_span.items()):
-        q |= Q(span=span, day__in=sorted(listed))
-    return Q(span__in=sorted(by_span), day__gte=min(days), day__lte=max(days)) & q
-
-
-def per_prompt(filters: Filters) -> bool:
-    """Whether the filters pick prompts, so the rows per prompt must be read."""
-    return bool(filters.prompt or filters.tag or filters.version)
-
-
-def summary_rows(
-    model: type[SummaryKey],
-    *,
-    workspace: Workspace,
-    filters: Filters,
-    blocks: Iterable[Block],
-    by_prompt: bool = False,
-) -> QuerySet:
-    """The rows of ``model`` in these blocks under the filters: per prompt when the filters
-    pick prompts or ``by_prompt`` asks, else the rows summing every prompt."""
-    q = Q(workspace=workspace) & blocks_q(blocks)
-    if by_prompt or per_prompt(filters):
-        q &= Q(prompt__isnull=False)
-        if filters.tag:
-            q &= Q(prompt__tags=filters.tag)
-        if filters.prompt:
-            q &= Q(prompt_id=filters.prompt)
-        if filters.version:
-            q &= Q(prompt_version_id=filters.version)
-    else:
-        q &= Q(prompt__isnull=True)
-    if filters.monitor:
-        q &= Q(monitor_id=filters.monitor)
-    if filters.model:
-        q &= Q(model_name=filters.model)
-    if filters.engine:
-        q &= Q(engine=filters.engine)
-    if filters.web:
-        q &= Q(web_search=filters.web == "on")
-    return model.objects.filter(q)

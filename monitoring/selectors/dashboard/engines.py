@@ -21,10 +21,11 @@ from monitoring.analysis.stats import (
     mantel_haenszel,
 )
 from monitoring.models import ENGINE_CHOICES, AnswerSummary, Brand, BrandSummary, Prompt, Workspace
-from monitoring.selectors.dashboard.blocks import Blocks, blocks_get, blocks_q, summary_rows
+from monitoring.selectors.dashboard.blocks import Blocks, blocks_get
 from monitoring.selectors.dashboard.rates import Rate
 from monitoring.selectors.filters import Filters
 from monitoring.selectors.periods import day_start
+from monitoring.selectors.summaries import blocks_q, summary_rows
 
 ENGINE_LABELS = dict(ENGINE_CHOICES)
 #: Pairs listed in the web-search table: an agency's thousand prompts asked both ways

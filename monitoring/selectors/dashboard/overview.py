@@ -12,10 +12,11 @@ from monitoring.analysis.stats import share_of_voice
 from monitoring.models import AnswerSummary, Brand, BrandKind, BrandSummary, TaskSummary, Workspace
 from monitoring.models.money import usd
 from monitoring.models.summaries import blocks_cover
-from monitoring.selectors.dashboard.blocks import Blocks, blocks_get, summary_rows
+from monitoring.selectors.dashboard.blocks import Blocks, blocks_get
 from monitoring.selectors.dashboard.buckets import chart_buckets
 from monitoring.selectors.dashboard.rates import Change, Rate
 from monitoring.selectors.filters import Filters
+from monitoring.selectors.summaries import summary_rows
 
 
 @dataclass

@@ -18,9 +18,10 @@ from monitoring.models import (
     TermSummary,
     Workspace,
 )
-from monitoring.selectors.dashboard.blocks import Blocks, blocks_get, summary_rows
+from monitoring.selectors.dashboard.blocks import Blocks, blocks_get
 from monitoring.selectors.dashboard.rates import Rate
 from monitoring.selectors.filters import Filters
+from monitoring.selectors.summaries import summary_rows
 
 TOP_DOMAINS = 15
 TOP_FAN_OUT = 15
