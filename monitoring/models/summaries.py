@@ -206,8 +206,10 @@ class TaskSummary(SummaryKey):
     priced = models.PositiveIntegerField()
     charged = models.PositiveIntegerField()
 
-    SUMS = ("tasks", "failed", "expired", "prepaid", "spent", "real", "refunded", "extra")
-    SUMS += ("reserved", "priced", "charged")
+    SUMS = (
+        *("tasks", "failed", "expired", "prepaid", "spent", "real", "refunded", "extra"),
+        *("reserved", "priced", "charged"),
+    )
 
     class Meta:
         indexes = _indexes("task_summary_block")
