@@ -66,7 +66,10 @@ class Inserter:
         self.model = model
         self.given = [model._meta.get_field(n) for n in names]
         taken = {f.attname for f in self.given}
-        self.rest = [f for f in model._meta.concrete_fields if f.attname not in taken]
+        # The others, but an id not given: the database numbers those rows.
+        self.rest = [
+            f for f in model._meta.concrete_fields if f.attname not in taken and not f.primary_key
+        ]
         now = timezone.now()
         self.defaults = [
             f.get_db_prep_save(
