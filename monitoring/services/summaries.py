@@ -371,7 +371,27 @@ def _rows_write(rows: _DayRows, blocks: dict[date, tuple[date, int]]) -> None:
             for i, adapt in dated:
                 values[i] = adapt(values[i])
             prepared.append(values)
-        bulk.rows_insert(model, fields, prepared)
+        _rows_store(model, fields, prepared)
+
+
+def _rows_store(model: type[SummaryKey], fields: list, rows: list[list]) -> None:
+    """Insert the rows: ``COPY`` on PostgreSQL (a rebuild writes tens of thousands, and the
+    driver parses a multi-row ``INSERT``'s thousands of placeholders in Python, which took
+    most of the rebuild's time), multi-row ``INSERT`` elsewhere."""
+    if connection.vendor != "postgresql" or not rows:
+        bulk.rows_insert(model, fields, rows)
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    table = quote(model._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(  # the driver's own cursor
+            f"COPY {table} ({columns}) FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 @functools.lru_cache(maxsize=4096)
