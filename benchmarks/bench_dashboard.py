@@ -97,7 +97,17 @@ class Inserter:
                 for f, prep, v in zip(self.given, self.prepare, row, strict=True)
             ]
             out.append([*values, *self.defaults])
-        bulk.rows_insert(self.model, [*self.given, *self.rest], out)
+        fields = [*self.given, *self.rest]
+        if connection.vendor != "postgresql":
+            bulk.rows_insert(self.model, fields, out)
+            return
+        # COPY: the driver would parse a multi-row INSERT's placeholders in Python.
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        sql = f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in out:
+                copy.write_row(row)
 
 
 def _next_id(model) -> int:
