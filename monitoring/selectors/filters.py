@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
+from django.db.models import Q
 from django.utils import timezone
 
 DEFAULT_DAYS = 28
@@ -62,6 +63,22 @@ class Filters:
 
     def query(self, **overrides) -> str:
         return urlencode(self.params(**overrides))
+
+
+def columns_q(filters: Filters, *, prefix: str = "", prompts: bool = True) -> Q:
+    """The filters on the columns an answer, and a summary row, share (prompt's tag,
+    prompt, wording, monitor, model, engine, web search), reached through ``prefix``;
+    without the prompt ones when ``prompts`` is false."""
+    values = {
+        "prompt__tags": filters.tag if prompts else None,
+        "prompt_id": filters.prompt if prompts else None,
+        "prompt_version_id": filters.version if prompts else None,
+        "monitor_id": filters.monitor,
+        "model_name": filters.model,
+        "engine": filters.engine,
+        "web_search": (filters.web == "on") if filters.web else None,
+    }
+    return Q(**{f"{prefix}{name}": v for name, v in values.items() if v not in (None, "")})
 
 
 def default_range(today: date | None = None) -> tuple[date, date]:

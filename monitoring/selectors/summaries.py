@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from monitoring.models import Workspace
 from monitoring.models.summaries import SummaryKey
-from monitoring.selectors.filters import Filters
+from monitoring.selectors.filters import Filters, columns_q
 
 Block = tuple[date, int]
 
@@ -45,23 +45,6 @@ def summary_rows(
 ) -> QuerySet:
     """The rows of ``model`` in these blocks under the filters: per prompt when the filters
     pick prompts or ``by_prompt`` asks, else the rows summing every prompt."""
-    q = Q(workspace=workspace) & blocks_q(blocks)
-    if by_prompt or per_prompt(filters):
-        q &= Q(prompt__isnull=False)
-        if filters.tag:
-            q &= Q(prompt__tags=filters.tag)
-        if filters.prompt:
-            q &= Q(prompt_id=filters.prompt)
-        if filters.version:
-            q &= Q(prompt_version_id=filters.version)
-    else:
-        q &= Q(prompt__isnull=True)
-    if filters.monitor:
-        q &= Q(monitor_id=filters.monitor)
-    if filters.model:
-        q &= Q(model_name=filters.model)
-    if filters.engine:
-        q &= Q(engine=filters.engine)
-    if filters.web:
-        q &= Q(web_search=filters.web == "on")
-    return model.objects.filter(q)
+    prompts = by_prompt or per_prompt(filters)
+    q = Q(workspace=workspace, prompt__isnull=not prompts) & blocks_q(blocks)
+    return model._default_manager.filter(q & columns_q(filters, prompts=prompts))

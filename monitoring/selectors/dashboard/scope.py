@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from monitoring.analysis.search import search_terms
 from monitoring.models import Answer, Citation, Mention, Task, Workspace
-from monitoring.selectors.filters import Filters
+from monitoring.selectors.filters import Filters, columns_q
 from monitoring.selectors.periods import created_between, day_start
 
 
@@ -29,20 +29,7 @@ def answer_q(
             f"{prefix}answered_at__lt": day_start(filters.end + timedelta(days=1)),
         }
     )
-    if filters.tag:
-        q &= Q(**{f"{prefix}prompt__tags": filters.tag})
-    if filters.prompt:
-        q &= Q(**{f"{prefix}prompt_id": filters.prompt})
-    if filters.version:
-        q &= Q(**{f"{prefix}prompt_version_id": filters.version})
-    if filters.monitor:
-        q &= Q(**{f"{prefix}monitor_id": filters.monitor})
-    if filters.model:
-        q &= Q(**{f"{prefix}model_name": filters.model})
-    if filters.engine:
-        q &= Q(**{f"{prefix}engine": filters.engine})
-    if filters.web:
-        q &= Q(**{f"{prefix}web_search": filters.web == "on"})
+    q &= columns_q(filters, prefix=prefix)
     return q
 
 
