@@ -1,11 +1,23 @@
 """Install the background schedules after migrations, idempotently; mark the dashboard's
-summaries stale when a task, an answer, a mention or a citation is saved one by one."""
+summaries stale when a task, an answer, a mention or a citation is saved one by one, and
+change the workspace's version (the key of its cached dashboard) when a brand or a prompt
+is."""
 
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
-from monitoring.models import Answer, Citation, Mention, Task
-from monitoring.services.summaries import days_mark
+from monitoring.models import (
+    Answer,
+    Brand,
+    Citation,
+    Mention,
+    Prompt,
+    PromptVersion,
+    Task,
+    Workspace,
+    WorkspaceVersion,
+)
+from monitoring.services.summaries import days_mark, version_bump
 
 #: (name, job, minutes between runs; None = hourly). Jobs are the paths in ``monitoring.jobs``.
 SCHEDULES = [
@@ -51,3 +63,28 @@ def task_changed(sender, instance: Task, **kwargs) -> None:
 def answer_part_saved(sender, instance: Mention | Citation, **kwargs) -> None:
     answer = instance.answer
     days_mark([(answer.workspace_id, answer.answered_at)])
+
+
+# The dashboard shows brands' names and kinds and prompts' wordings beside the summaries'
+# numbers; a rebuild of the summaries changes the version itself.
+@receiver(post_save, sender=Workspace)
+def workspace_saved(sender, instance: Workspace, created: bool, **kwargs) -> None:
+    if created:
+        WorkspaceVersion.objects.get_or_create(workspace=instance)
+
+
+@receiver(post_save, sender=Brand)
+@receiver(post_save, sender=Prompt)
+def shown_saved(sender, instance: Brand | Prompt, **kwargs) -> None:
+    version_bump(instance.workspace_id)
+
+
+@receiver(post_delete, sender=Brand)
+@receiver(post_delete, sender=Prompt)
+def shown_deleted(sender, instance: Brand | Prompt, **kwargs) -> None:
+    version_bump(instance.workspace_id, create=False)
+
+
+@receiver(post_save, sender=PromptVersion)
+def wording_saved(sender, instance: PromptVersion, **kwargs) -> None:
+    version_bump(instance.prompt.workspace_id)

@@ -10,6 +10,15 @@ pytest_plugins = ["sandbox.pytest_plugin"]
 import pytest  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _cache_cleared():
+    """Every test starts with an empty cache (the dashboard's bodies are cached; on SQLite
+    a later test can reuse an earlier one's ids)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_member(db):
     """Create a user with a role in a workspace; returns the user (named ``<role><n>``)."""

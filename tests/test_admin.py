@@ -21,6 +21,7 @@ from monitoring.models import (
     MonitorRun,
     SummaryStale,
     Task,
+    WorkspaceVersion,
 )
 
 pytestmark = pytest.mark.django_db
@@ -48,9 +49,10 @@ def test_it_registers_every_monitoring_model():
         if m not in admin.site._registry
     }
     # Shown as inlines of their parents instead (or internal, like the rate-limit lock rows
-    # and the dashboard's summaries, derived from the answers and rebuilt from them).
+    # and the dashboard's summaries, derived from the answers and rebuilt from them, with
+    # the version its cache is keyed by).
     inline_only = {"ratewindow", "mention", "citation", "brandalias", "branddomain", "monitorrun"}
-    derived = {m._meta.model_name for m in (*SUMMARY_MODELS, SummaryStale)}
+    derived = {m._meta.model_name for m in (*SUMMARY_MODELS, SummaryStale, WorkspaceVersion)}
     assert missing <= inline_only | derived, missing
 
 

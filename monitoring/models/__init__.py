@@ -22,6 +22,7 @@ from monitoring.models.summaries import (
     TaskSummary,
     TermKind,
     TermSummary,
+    WorkspaceVersion,
 )
 from monitoring.models.tasks import (
     FINAL_STATUSES,
@@ -52,6 +53,7 @@ __all__ = [
     "TaskSummary",
     "TermKind",
     "TermSummary",
+    "WorkspaceVersion",
     "ENGINE_CHOICES",
     "FINAL_STATUSES",
     "Answer",

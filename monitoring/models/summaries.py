@@ -236,6 +236,25 @@ class SummaryStale(models.Model):
         return f"Stale {self.day}"
 
 
+class WorkspaceVersion(models.Model):
+    """A number that grows whenever something a workspace's dashboard shows may have
+    changed: its summaries were rebuilt, or a brand or prompt was saved or deleted. The
+    dashboard's rendered body is cached under it, so a change is never shown stale and an
+    unchanged workspace is not computed twice.
+
+    A row of its own, not a field of ``Workspace``: a form saving a workspace it read
+    earlier would write an older number back.
+    """
+
+    workspace = models.OneToOneField(
+        "monitoring.Workspace", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Version {self.number}"
+
+
 SUMMARY_MODELS: tuple[type[SummaryKey], ...] = (
     AnswerSummary,
     BrandSummary,

@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 
 from monitoring.models import Workspace
-from monitoring.models.summaries import SummaryKey
+from monitoring.models.summaries import SummaryKey, WorkspaceVersion
 from monitoring.selectors.filters import Filters, columns_q
 
 Block = tuple[date, int]
@@ -48,3 +48,10 @@ def summary_rows(
     prompts = by_prompt or per_prompt(filters)
     q = Q(workspace=workspace, prompt__isnull=not prompts) & blocks_q(blocks)
     return model._default_manager.filter(q & columns_q(filters, prompts=prompts))
+
+
+def version_get(workspace_id: int) -> int | None:
+    """The workspace's ``WorkspaceVersion`` number; None without a row (nothing may be
+    cached under it then)."""
+    row = WorkspaceVersion.objects.filter(workspace_id=workspace_id).values_list("number")
+    return next((number for (number,) in row), None)

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, models, transaction
-from django.db.models import Case, CharField, Value, When
+from django.db.models import Case, CharField, F, Value, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -46,6 +46,7 @@ from monitoring.models.summaries import (
     TaskSummary,
     TermKind,
     TermSummary,
+    WorkspaceVersion,
     block_start,
 )
 from monitoring.models.tasks import BILLED_STATUSES
@@ -89,6 +90,20 @@ def workspace_mark(workspace_id: int) -> None:
     tasks = Task.objects.filter(workspace_id=workspace_id).values_list("created_at")
     days = {_utc_day(m) for rows in (answers, tasks) for (m,) in rows.order_by().iterator()}
     days_mark((workspace_id, d) for d in days)
+
+
+def version_bump(workspace_id: int, *, create: bool = True) -> None:
+    """Change the workspace's ``WorkspaceVersion``, in the caller's transaction, so the
+    dashboard bodies cached under the old number are not served again. An increment in
+    the database, never a value computed here: two changes at once both count.
+
+    ``create=False`` for deletions: a workspace's own deletion deletes its brands and
+    prompts first, and a row made then would outlive it. Without a row nothing is cached.
+    """
+    version = WorkspaceVersion.objects.filter(workspace_id=workspace_id)
+    if not version.update(number=F("number") + 1) and create:
+        WorkspaceVersion.objects.get_or_create(workspace_id=workspace_id)
+        version.update(number=F("number") + 1)
 
 
 def summaries_refresh(
@@ -157,6 +172,7 @@ def _days_refresh(workspace_id: int, days: list[date]) -> int:
             for block in sorted({block_start(d, longer) for d in held}):
                 _block_rollup(workspace_id, block, longer, shorter)
         SummaryStale.objects.filter(pk__in=list(read)).delete()
+        version_bump(workspace_id)
     return len(held)
 
 
