@@ -211,7 +211,9 @@ def make_tasks(
         )
         for tag in tags
     )
-    return list(Task.objects.filter(tag__in=tags).order_by("id"))
+    made = list(Task.objects.filter(tag__in=tags).order_by("id"))
+    days_mark((t.workspace_id, t.created_at) for t in made)  # as services.tasks does
+    return made
 
 
 def make_answer(

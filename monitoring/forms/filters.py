@@ -13,7 +13,6 @@ from django import forms
 from monitoring.forms.fields import FilterDateField, IdField
 from monitoring.models import (
     ENGINE_CHOICES,
-    Answer,
     Brand,
     BrandKind,
     Monitor,
@@ -22,6 +21,7 @@ from monitoring.models import (
     Workspace,
 )
 from monitoring.selectors.filters import MAX_DAYS, Filters, default_range
+from monitoring.selectors.summaries import answered_models
 
 WEB_CHOICES = [("", "Web search: any"), ("on", "Web search on"), ("off", "Web search off")]
 
@@ -58,13 +58,8 @@ class DashboardFilterForm(forms.Form):
         self.fields["monitor"].choices = [("", "All monitors")] + list(
             Monitor.objects.filter(workspace_id=ws).values_list("id", "name")
         )
-        # One query for both menus: the (engine, model) pairs that answered.
-        pairs = list(
-            Answer.objects.filter(workspace_id=ws)
-            .order_by("model_name", "engine")
-            .values_list("engine", "model_name")
-            .distinct()
-        )
+        # Both menus from the (engine, model) pairs that answered.
+        pairs = answered_models(ws)
         models = list(dict.fromkeys(model for _, model in pairs))
         self.fields["model"].choices = [("", "All models")] + [(m, m) for m in models]
         #: (engine, label) of the engines with answers in the workspace, in the API's order:

@@ -187,9 +187,10 @@ class TermSummary(SummaryKey):
 
 
 class TaskSummary(SummaryKey):
-    """Tasks by the day they were created (failed ones too, which have no answer), with
-    what they cost; the model and web search are the request's."""
+    """Tasks by the day they were created (failed ones too, which have no answer) and
+    their status now, with what they cost; the model and web search are the request's."""
 
+    status = models.CharField(max_length=20)
     tasks = models.PositiveIntegerField()
     failed = models.PositiveIntegerField()
     expired = models.PositiveIntegerField()
@@ -206,6 +207,7 @@ class TaskSummary(SummaryKey):
     priced = models.PositiveIntegerField()
     charged = models.PositiveIntegerField()
 
+    EXTRA_KEY = ("status",)
     SUMS = (
         *("tasks", "failed", "expired", "prepaid", "spent", "real", "refunded", "extra"),
         *("reserved", "priced", "charged"),

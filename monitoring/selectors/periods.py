@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import DateField, Func, QuerySet
+from django.db.models import DateField, Func, Q, QuerySet
 
 
 def day_start(day: date) -> datetime:
@@ -12,6 +12,24 @@ def day_start(day: date) -> datetime:
     if isinstance(day, datetime):
         day = day.astimezone(UTC).date()
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def days_q(field: str, days: list[date]) -> Q:
+    """Rows whose ``field`` (a moment) falls on one of these UTC days (sorted): a range
+    per run of consecutive days, which the moment's index answers."""
+    q = Q(pk__in=[])
+    if not days:
+        return q
+    first = last = days[0]
+    for day in [*days[1:], None]:
+        if day is not None and day == last + timedelta(days=1):
+            last = day
+            continue
+        after = day_start(last + timedelta(days=1))
+        q |= Q(**{f"{field}__gte": day_start(first), f"{field}__lt": after})
+        if day is not None:
+            first = last = day
+    return q
 
 
 def created_between(rows: QuerySet, *, start: date | None, end: date | None) -> QuerySet:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet
 
-from monitoring.models import Workspace
-from monitoring.models.summaries import SummaryKey, WorkspaceVersion
+from monitoring.models import Answer, AnswerSummary, SummaryStale, Workspace
+from monitoring.models.summaries import SPANS, SummaryKey, WorkspaceVersion, blocks_cover
 from monitoring.selectors.filters import Filters, columns_q
+from monitoring.selectors.periods import days_q
 
 Block = tuple[date, int]
 
@@ -55,3 +56,44 @@ def version_get(workspace_id: int) -> int | None:
     cached under it then)."""
     row = WorkspaceVersion.objects.filter(workspace_id=workspace_id).values_list("number")
     return next((number for (number,) in row), None)
+
+
+def stale_days(workspace_id: int, start: date | None = None, end: date | None = None) -> list[date]:
+    """The workspace's days whose summaries await a rebuild (between two days, if given)."""
+    marks = SummaryStale.objects.filter(workspace_id=workspace_id)
+    if start:
+        marks = marks.filter(day__gte=start)
+    if end:
+        marks = marks.filter(day__lte=end)
+    return sorted(set(marks.values_list("day", flat=True)))
+
+
+def fresh_cover(workspace_id: int, start: date, end: date) -> tuple[list[Block], list[date]]:
+    """The blocks covering ``start``..``end`` but its stale days, and those days: the
+    summaries' rows of the blocks plus the raw rows of the days count exactly, however
+    recent the changes (one query)."""
+    stale = stale_days(workspace_id, start, end)
+    blocks: list[Block] = []
+    day = start
+    for next_stale in [*stale, end + timedelta(days=1)]:
+        if day < next_stale:
+            blocks += blocks_cover(day, next_stale - timedelta(days=1))
+        day = next_stale + timedelta(days=1)
+    return blocks, stale
+
+
+def answered_models(workspace_id: int) -> list[tuple[str, str]]:
+    """The (engine, model) pairs that answered in the workspace, by model: from the
+    longest blocks' summary rows (a few a year; a DISTINCT over the answers read all of
+    them, a million in an agency's year), plus the answers of the days not rebuilt yet."""
+    summed = AnswerSummary.objects.filter(
+        workspace_id=workspace_id, prompt__isnull=True, span=SPANS[0]
+    ).values_list("engine", "model_name")
+    pairs = set(summed.distinct().order_by())
+    stale = stale_days(workspace_id)
+    if stale:
+        answers = Answer.objects.filter(workspace_id=workspace_id).filter(
+            days_q("answered_at", stale)
+        )
+        pairs |= set(answers.values_list("engine", "model_name").distinct().order_by())
+    return sorted(pairs, key=lambda pair: (pair[1], pair[0]))

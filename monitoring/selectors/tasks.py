@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.utils import timezone
 
 from monitoring.aisa.redaction import task_body_redacted
 from monitoring.models import (
     Answer,
     Monitor,
     PipelineHalt,
+    Prompt,
     Task,
     TaskEvent,
     TaskStatus,
+    TaskSummary,
     Workspace,
 )
-from monitoring.selectors.periods import created_between
+from monitoring.models.summaries import EPOCH
+from monitoring.selectors.periods import created_between, days_q
+from monitoring.selectors.summaries import blocks_q, fresh_cover
 
 #: How far back the builder looks to estimate the real cost of a task.
 COST_HISTORY_WINDOW = timedelta(days=30)
@@ -72,14 +77,39 @@ def task_list(
 
 
 def task_status_counts(
-    *, workspace: Workspace, filters: TaskFilters | None = None
+    *, workspace: Workspace, filters: TaskFilters | None = None, today: date | None = None
 ) -> dict[str, int]:
-    """Tasks per status, narrowed by every filter but the status itself."""
-    tasks = Task.objects.filter(workspace=workspace)
-    if filters is not None:
-        tasks = _filtered(tasks, filters, with_status=False)
-    rows = tasks.order_by().values("status").annotate(n=Count("id"))
-    return {row["status"]: row["n"] for row in rows}
+    """Tasks per status, narrowed by every filter but the status itself: the rebuilt days
+    from the task summaries (a few rows a quarter, where a GROUP BY read every task), the
+    days awaiting their rebuild from the tasks (two queries, three with stale days)."""
+    filters = filters or TaskFilters()
+    start = filters.created_from or EPOCH
+    end = filters.created_to or today or timezone.now().astimezone(UTC).date()
+    counts: dict[str, int] = {}
+    blocks, stale = fresh_cover(workspace.pk, start, end) if start <= end else ([], [])
+    if blocks:
+        per_prompt = bool(filters.prompt_id or filters.search)
+        rows = TaskSummary.objects.filter(
+            blocks_q(blocks), workspace=workspace, prompt__isnull=not per_prompt
+        )
+        if filters.prompt_id:
+            rows = rows.filter(prompt_id=filters.prompt_id)
+        if filters.search:
+            rows = rows.filter(
+                prompt__in=Prompt.objects.filter(
+                    workspace=workspace, text__icontains=filters.search
+                ).values("pk")
+            )
+        if filters.monitor_id:
+            rows = rows.filter(monitor_id=filters.monitor_id)
+        for status, n in rows.values_list("status").annotate(n=Sum("tasks")).order_by():
+            counts[status] = counts.get(status, 0) + n
+    if stale:
+        tasks = _filtered(Task.objects.filter(workspace=workspace), filters, with_status=False)
+        tasks = tasks.filter(days_q("created_at", stale))
+        for status, n in tasks.order_by().values_list("status").annotate(n=Count("id")):
+            counts[status] = counts.get(status, 0) + n
+    return {status: n for status, n in counts.items() if n}
 
 
 @dataclass

@@ -356,7 +356,7 @@ def _tasks_add(rows: _DayRows, workspace_id: int, start, end, wanted: set[date])
             spent is not None,
         )
         everything = (columns[0], None, None, *columns[3:])
-        for k in ((day, *columns), (day, *everything)):
+        for k in ((day, *columns, status), (day, *everything, status)):
             t = rows.tasks.setdefault(k, [0, 0, 0, *[ZERO] * 6, 0, 0])
             for i, value in enumerate(counts):
                 t[i] += value

@@ -1,0 +1,77 @@
+# The dashboard's cache key (WorkspaceVersion); task summaries per status, for the task
+# list's counts; indexes for the task list by status and the budgets' spend since a moment.
+
+from datetime import UTC
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def versions_create(apps, schema_editor):
+    """A version for every workspace, so their dashboards may be cached from the start."""
+    Workspace = apps.get_model("monitoring", "Workspace")
+    WorkspaceVersion = apps.get_model("monitoring", "WorkspaceVersion")
+    WorkspaceVersion.objects.bulk_create(
+        WorkspaceVersion(workspace_id=pk) for pk in Workspace.objects.values_list("pk", flat=True)
+    )
+
+
+def task_days_mark(apps, schema_editor):
+    """The task summaries built before they had a status are dropped and their days marked
+    stale, to be rebuilt by the pipeline's tick (until then the pages read those days'
+    tasks)."""
+    apps.get_model("monitoring", "TaskSummary").objects.all().delete()
+    SummaryStale = apps.get_model("monitoring", "SummaryStale")
+    rows = apps.get_model("monitoring", "Task").objects.values_list("workspace_id", "created_at")
+    days = {(w, at.astimezone(UTC).date()) for w, at in rows.iterator()}
+    SummaryStale.objects.bulk_create(
+        [SummaryStale(workspace_id=w, day=d) for w, d in sorted(days)], batch_size=500
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("monitoring", "0014_summaries"),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="WorkspaceVersion",
+            fields=[
+                (
+                    "workspace",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="monitoring.workspace",
+                    ),
+                ),
+                ("number", models.PositiveBigIntegerField(default=0)),
+            ],
+        ),
+        migrations.AddField(
+            model_name="tasksummary",
+            name="status",
+            field=models.CharField(default="", max_length=20),
+            preserve_default=False,
+        ),
+        migrations.AddIndex(
+            model_name="task",
+            index=models.Index(
+                fields=["workspace", "status", "-created_at"], name="task_ws_status"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="task",
+            index=models.Index(fields=["workspace", "claimed_at"], name="task_ws_claimed"),
+        ),
+        migrations.AddIndex(
+            model_name="task",
+            index=models.Index(fields=["claimed_at"], name="task_claimed"),
+        ),
+        # Rows last: PostgreSQL refuses to alter a table with row changes pending checks.
+        migrations.RunPython(versions_create, migrations.RunPython.noop),
+        migrations.RunPython(task_days_mark, migrations.RunPython.noop),
+    ]
