@@ -11,6 +11,7 @@ from datetime import timedelta
 from django import forms
 
 from monitoring.forms.fields import FilterDateField, IdField
+from monitoring.forms.widgets import QuickSelect
 from monitoring.models import (
     ENGINE_CHOICES,
     Brand,
@@ -29,13 +30,17 @@ WEB_CHOICES = [("", "Web search: any"), ("on", "Web search on"), ("off", "Web se
 class DashboardFilterForm(forms.Form):
     start = FilterDateField(label="From")
     end = FilterDateField(label="To")
-    tag = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    prompt = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    monitor = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    model = forms.ChoiceField(required=False)
-    engine = forms.ChoiceField(required=False)
-    web = forms.ChoiceField(required=False, choices=WEB_CHOICES)
-    own = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    tag = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, widget=QuickSelect)
+    prompt = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, widget=QuickSelect
+    )
+    monitor = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, widget=QuickSelect
+    )
+    model = forms.ChoiceField(required=False, widget=QuickSelect)
+    engine = forms.ChoiceField(required=False, widget=QuickSelect)
+    web = forms.ChoiceField(required=False, choices=WEB_CHOICES, widget=QuickSelect)
+    own = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, widget=QuickSelect)
 
     def __init__(self, data=None, *, workspace: Workspace):
         if data is not None and not (data.get("start") and data.get("end")):
