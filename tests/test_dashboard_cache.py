@@ -145,3 +145,51 @@ def test_without_a_version_row_nothing_is_cached(workspace, viewer_client, data)
     _page(viewer_client, workspace)
     _, queries = _page(viewer_client, workspace)
     assert _summary_reads(queries)
+
+
+# --- The tick renders the default view again ------------------------------------------------
+
+
+def _tick_summaries() -> int:
+    from monitoring.pipeline.runner import _summaries
+
+    return _summaries()
+
+
+def test_the_tick_renders_a_viewed_dashboard_after_new_answers(workspace, viewer_client, data):
+    _page(viewer_client, workspace)
+    make_answer(workspace=workspace, prompt=data["P1"], text="Acme again.")
+    assert _tick_summaries() >= 1
+    page, queries = _page(viewer_client, workspace)
+    assert _summary_reads(queries) == []  # rendered by the tick, under the new version
+    assert _answers_shown(page) == 11
+
+
+def test_the_tick_renders_no_dashboard_nobody_viewed(workspace, data):
+    from monitoring.services.dashboard_body import bodies_warm
+
+    make_answer(workspace=workspace, prompt=data["P1"])
+    assert bodies_warm([workspace.pk]) == 0
+
+
+def test_a_dashboard_that_fails_to_render_leaves_the_others(
+    workspace, other_workspace, viewer_client, data, monkeypatch, caplog
+):
+    from monitoring.services import dashboard_body
+
+    make_answer(workspace=other_workspace, prompt=make_prompt(workspace=other_workspace))
+    for ws in (workspace, other_workspace):
+        dashboard_body.cache.set(dashboard_body._viewed_key(ws.pk), True)
+    real = dashboard_body._body_render
+
+    def render(membership, filters, request):
+        if membership.workspace.pk == workspace.pk:
+            raise RuntimeError("a broken row")
+        return real(membership, filters, request)
+
+    monkeypatch.setattr(dashboard_body, "_body_render", render)
+    from monitoring.services.summaries import summaries_refresh
+
+    summaries_refresh()
+    assert dashboard_body.bodies_warm([workspace.pk, other_workspace.pk]) == 1
+    assert f"dashboard of workspace {workspace.pk} failed" in caplog.text

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -28,6 +29,7 @@ from monitoring.pipeline import collecting, live, posting, reconcile, schedules
 from monitoring.pipeline.client import api_client
 from monitoring.pipeline.isolation import error_text
 from monitoring.pipeline.posting import PostReport, tasks_post
+from monitoring.services.dashboard_body import bodies_warm
 from monitoring.services.jobs import collect_burst_enqueue
 from monitoring.services.summaries import summaries_refresh
 
@@ -75,8 +77,13 @@ def pipeline_tick() -> dict:
 
 def _summaries() -> int:
     """The dashboard's summaries of the days that changed, last (the pages rebuild the days
-    they show, if any is left): a few weeks a tick, so a backlog never holds the tick."""
-    return summaries_refresh(max_days=SUMMARY_DAYS_PER_TICK)
+    they show, if any is left): a few weeks a tick, so a backlog never holds the tick.
+    Then the default dashboard of the workspaces rebuilt that someone is looking at, so
+    their next view is not the one that computes it."""
+    done: Counter[int] = Counter()
+    days = summaries_refresh(max_days=SUMMARY_DAYS_PER_TICK, done=done)
+    bodies_warm(done)
+    return days
 
 
 class Clients:

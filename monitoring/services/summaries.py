@@ -112,11 +112,12 @@ def summaries_refresh(
     start: date | None = None,
     end: date | None = None,
     max_days: int | None = None,
+    done: Counter[int] | None = None,
 ) -> int:
     """Rebuild the stale days (of one workspace, between two days, when given; at most
     ``max_days`` of them, the latest first) and the blocks holding them; returns how many
-    days were rebuilt. A rebuild that fails is logged and its days stay marked: the others
-    go on."""
+    days were rebuilt, and adds them per workspace to ``done``. A rebuild that fails is
+    logged and its days stay marked: the others go on."""
     marks = SummaryStale.objects.all()
     if workspace_id is not None:
         marks = marks.filter(workspace_id=workspace_id)
@@ -136,13 +137,15 @@ def summaries_refresh(
             chunks[-1][1].append(d)
         else:
             chunks.append((w, [d]))
-    rebuilt = 0
+    rebuilt: Counter[int] = Counter()
     for w, days in chunks:
         try:
-            rebuilt += _days_refresh(w, days)
+            rebuilt[w] += _days_refresh(w, days)
         except Exception:  # its marks stay: the next refresh tries again
             logger.exception("Rebuilding the summaries of workspace %s failed", w)
-    return rebuilt
+    if done is not None:
+        done.update(+rebuilt)
+    return rebuilt.total()
 
 
 def period_prepare(*, workspace_id: int, start: date, end: date) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from monitoring.models import Workspace
 from monitoring.selectors.dashboard.blocks import blocks_get
 from monitoring.selectors.dashboard.engines import (
@@ -34,7 +36,7 @@ def dashboard_get(*, workspace: Workspace, filters: Filters) -> dict:
     none unless the web-search filter is set), read from the summaries: the caller
     refreshes the period's first (``services.summaries.period_prepare``)."""
     blocks = blocks_get(filters)
-    scoped = {"workspace": workspace, "filters": filters, "blocks": blocks}
+    scoped: dict[str, Any] = {"workspace": workspace, "filters": filters, "blocks": blocks}
     brands = brand_list_ordered(workspace=workspace, own_id=filters.own)
     counts = period_counts_get(**scoped)
     overview = overview_get(workspace=workspace, filters=filters, brands=brands, counts=counts)

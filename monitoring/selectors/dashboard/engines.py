@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Min, OuterRef, Subquery, Sum
 
@@ -270,7 +271,7 @@ def web_comparison_get(
     prompt was asked both ways by the same engine in the period."""
     if own is None or filters.web:
         return None
-    scoped = {
+    scoped: dict[str, Any] = {
         "workspace": workspace,
         "filters": filters,
         "blocks": (blocks or blocks_get(filters)).now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Sum
 
@@ -113,7 +114,7 @@ def period_counts_get(
 ) -> PeriodCounts:
     blocks = blocks or blocks_get(filters)
     kind, _ = chart_buckets(filters)
-    scoped = {
+    scoped: dict[str, Any] = {
         "workspace": workspace,
         "filters": filters,
         "blocks": [*blocks.buckets, *blocks.before],
