@@ -1,15 +1,17 @@
 """Dashboard server time flat in the history's size, and the seed that makes the history.
 
     .venv/bin/python benchmarks/bench_dashboard.py [--prompts 1000] [--days 334] [--samples 3]
-        [--small-prompts 100] [--small-days 34] [--repeat 15]
+        [--small-prompts 1000] [--small-days 4] [--repeat 15]
 
 Seeds a throwaway database (SQLite file, or PostgreSQL when DATABASE_URL points at it; see
 bench_pipeline) with two workspaces of the same kind: a big one (--prompts × --days ×
---samples answers: 1,002,000 by default) and a small one (~10,000), each answer with its
+--samples answers: 1,002,000 by default) and a small one with the same prompts and a short
+history (12,000 answers), each answer with its
 task, 0-4 mentions and 0-3 citations, two engines, two models per engine (one replacing the
 other), web search on one sample in three, 20 tags and two monitors. The rows go in as
 multi-row INSERTs; then the summaries are built from them (``summaries_refresh``, as the
-pipeline's tick would). Both steps are timed.
+pipeline's tick would) and the planner's statistics refreshed (as the hourly job would).
+Both steps are timed.
 
 Then times, through the Django test client (server time, as a viewer), the dashboard for
 28 and 90 days, unfiltered and filtered by tag, prompt, model, engine and monitor, in both
@@ -223,10 +225,16 @@ def no_style():
 
 
 def summaries_build(workspace_id: int) -> None:
-    from monitoring.services.summaries import summaries_refresh, workspace_mark
+    """As the pipeline would have: the tick's rebuild, then the hourly planner statistics."""
+    from monitoring.services.summaries import (
+        planner_statistics_refresh,
+        summaries_refresh,
+        workspace_mark,
+    )
 
     workspace_mark(workspace_id)
     summaries_refresh(workspace_id=workspace_id)
+    planner_statistics_refresh()
 
 
 def time_page(
@@ -344,8 +352,9 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=1000)
     parser.add_argument("--days", type=int, default=334)
     parser.add_argument("--samples", type=int, default=3)
-    parser.add_argument("--small-prompts", type=int, default=100)
-    parser.add_argument("--small-days", type=int, default=34)
+    # The same workspace with a short history: the ratio is the history's size alone.
+    parser.add_argument("--small-prompts", type=int, default=1000)
+    parser.add_argument("--small-days", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     from bench_pipeline import on_throwaway_database

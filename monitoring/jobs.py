@@ -13,6 +13,7 @@ from monitoring.pipeline import runner
 from monitoring.pipeline.catalog import model_catalogs_refresh
 from monitoring.services.analysis import workspace_reanalyze as reanalyze
 from monitoring.services.jobs import retry_when_busy
+from monitoring.services.summaries import planner_statistics_refresh
 
 
 @retry_when_busy()
@@ -25,6 +26,12 @@ def heartbeat() -> None:
 def models_refresh() -> None:
     """Refresh the cached model catalogue of every engine in use from the models endpoint."""
     model_catalogs_refresh()
+
+
+@retry_when_busy()
+def planner_statistics() -> None:
+    """Hourly: the database's statistics, so its planner picks the summaries' indexes."""
+    planner_statistics_refresh()
 
 
 @retry_when_busy()

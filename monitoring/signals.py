@@ -22,6 +22,7 @@ from monitoring.services.summaries import days_mark, version_bump
 #: (name, job, minutes between runs; None = hourly). Jobs are the paths in ``monitoring.jobs``.
 SCHEDULES = [
     ("models_refresh", "monitoring.jobs.models_refresh", None),
+    ("planner_statistics", "monitoring.jobs.planner_statistics", None),
     ("pipeline_tick", "monitoring.jobs.pipeline_tick", 1),
     ("heartbeat", "monitoring.jobs.heartbeat", 1),
 ]

@@ -562,3 +562,20 @@ def test_the_tick_rebuilds_a_few_weeks_at_most():
     assert SummaryStale.objects.count() == 5
     # The latest days first: what is left is the oldest.
     assert min(SummaryStale.objects.values_list("day", flat=True)) == _day_ago(66).date()
+
+
+def test_the_planner_statistics_cover_the_summaries(workspace, data):
+    from django.db import connection
+
+    from monitoring.services.summaries import planner_statistics_refresh
+
+    summaries_refresh(workspace_id=workspace.pk)
+    planner_statistics_refresh()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT DISTINCT tbl FROM sqlite_stat1")
+        else:
+            # ANALYZE sets a table's row estimate (-1 until then) in its transaction.
+            cursor.execute("SELECT relname FROM pg_class WHERE reltuples >= 0")
+        analysed = {name for (name,) in cursor.fetchall()}
+    assert {"monitoring_brandsummary", "monitoring_answersummary"} <= analysed

@@ -1,5 +1,6 @@
 # The dashboard's cache key (WorkspaceVersion); task summaries per status, for the task
-# list's counts; indexes for the task list by status and the budgets' spend since a moment.
+# list's counts; indexes for the task list by status and the budgets' spend since a moment,
+# and for the summaries of one prompt (or a tag's).
 
 from datetime import UTC
 
@@ -70,6 +71,48 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="task",
             index=models.Index(fields=["claimed_at"], name="task_claimed"),
+        ),
+        migrations.AddIndex(
+            model_name="answersummary",
+            index=models.Index(
+                fields=["workspace", "prompt", "span", "day"], name="answer_summary_block_prompt"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="brandsummary",
+            index=models.Index(
+                fields=["workspace", "prompt", "span", "day"], name="brand_summary_block_prompt"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="pairsummary",
+            index=models.Index(
+                fields=["workspace", "prompt", "span", "day"], name="pair_summary_block_prompt"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="domainsummary",
+            index=models.Index(
+                fields=["workspace", "prompt", "span", "day"], name="domain_summary_block_prompt"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="termsummary",
+            index=models.Index(
+                fields=["workspace", "prompt", "span", "day"], name="term_summary_block_prompt"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="tasksummary",
+            index=models.Index(
+                fields=["workspace", "prompt", "span", "day"], name="task_summary_block_prompt"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="brandsummary",
+            index=models.Index(
+                fields=["workspace", "brand", "span", "day"], name="brand_summary_brand"
+            ),
         ),
         # Rows last: PostgreSQL refuses to alter a table with row changes pending checks.
         migrations.RunPython(versions_create, migrations.RunPython.noop),

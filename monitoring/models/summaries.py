@@ -88,9 +88,11 @@ class SummaryKey(models.Model):
 
 def _indexes(name: str) -> list[models.Index]:
     """The blocks' rows per prompt, and (a partial index) those summing every prompt: a
-    view without a prompt filter reads those few rows without passing the others."""
+    view without a prompt filter reads those few rows without passing the others; and a
+    prompt's (or a tag's prompts') own rows, without passing the other prompts'."""
     return [
         models.Index(fields=["workspace", "span", "day", "prompt"], name=name),
+        models.Index(fields=["workspace", "prompt", "span", "day"], name=f"{name}_prompt"),
         models.Index(
             fields=["workspace", "span", "day"],
             condition=models.Q(prompt__isnull=True),
@@ -130,7 +132,12 @@ class BrandSummary(SummaryKey):
     SUMS = ("named", "leading", "rank_sum", "occurrences", "citations", "cited_answers")
 
     class Meta:
-        indexes = _indexes("brand_summary_block")
+        indexes = [
+            *_indexes("brand_summary_block"),
+            # One brand's rows per prompt (the own brand's, compared with web search and
+            # without), not every brand's.
+            models.Index(fields=["workspace", "brand", "span", "day"], name="brand_summary_brand"),
+        ]
 
 
 class PairSummary(SummaryKey):

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 from django.db.models import Q
 from django.utils import timezone
 
+from monitoring.models import Prompt
+
 DEFAULT_DAYS = 28
 MAX_DAYS = 3660
 
@@ -69,8 +71,13 @@ def columns_q(filters: Filters, *, prefix: str = "", prompts: bool = True) -> Q:
     """The filters on the columns an answer, and a summary row, share (prompt's tag,
     prompt, wording, monitor, model, engine, web search), reached through ``prefix``;
     without the prompt ones when ``prompts`` is false."""
+    tagged = None
+    if prompts and filters.tag:
+        # A subquery, not a join: the summaries' (workspace, prompt, …) index then reads the
+        # tag's prompts' rows alone.
+        tagged = Prompt.tags.through.objects.filter(tag_id=filters.tag).values("prompt_id")
     values = {
-        "prompt__tags": filters.tag if prompts else None,
+        "prompt_id__in": tagged,
         "prompt_id": filters.prompt if prompts else None,
         "prompt_version_id": filters.version if prompts else None,
         "monitor_id": filters.monitor,
