@@ -185,3 +185,19 @@ def test_it_shows_committed_real_refunded_extra_and_reserved(workspace):
     # The budgets count real costs, and the reservation of the task in flight.
     assert report.month.counted == D("0.387200")
     assert report.month.reserved == D("0.300000")
+
+
+def test_the_budgets_count_billed_tasks_only(workspace):
+    """A claimed task the API refused, or one cancelled before its post, costs nothing."""
+    from monitoring.selectors.budget import allowance_get, spend_totals_get
+    from monitoring.selectors.periods import day_start
+
+    now = timezone.now()
+    for status in (TaskStatus.POSTED, TaskStatus.COLLECTED, TaskStatus.REJECTED):
+        make_task(workspace=workspace, status=status, claimed_at=now, cost_prepaid=Decimal("0.01"))
+    counted, reserved = spend_totals_get(since=day_start(now), workspace=workspace)
+    assert counted == Decimal("0.02")
+    assert reserved == Decimal("0.02")  # neither has a real cost yet
+    allowance = allowance_get(now=now, workspace_ids=[workspace.pk])
+    assert allowance.counted_month[workspace.pk] == Decimal("0.02")
+    assert allowance.counted_today == Decimal("0.02")

@@ -40,8 +40,15 @@ def task_counted():
     return Coalesce("cost_real", reserved, output_field=_MONEY)
 
 
-def _counted_tasks(*, since: datetime):
-    return Task.objects.filter(status__in=BILLED_STATUSES, claimed_at__gte=since)
+#: The tasks a budget counts: billed ones. A filter of the sums, not of the rows: in the
+#: WHERE clause, SQLite's planner read every billed task ever through the status index
+#: for the installation's spend today (300 ms at a million tasks) instead of today's.
+BILLED = Q(status__in=BILLED_STATUSES)
+
+
+def _claimed_since(*, since: datetime):
+    """The tasks claimed since ``since`` (the claim's index), billed or not."""
+    return Task.objects.filter(claimed_at__gte=since)
 
 
 def spend_get(*, since: datetime, workspace: Workspace | None = None) -> Decimal:
@@ -53,12 +60,12 @@ def spend_totals_get(
     *, since: datetime, workspace: Workspace | None = None
 ) -> tuple[Decimal, Decimal]:
     """(counted, of which reserved) since ``since``, in one query."""
-    tasks = _counted_tasks(since=since)
+    tasks = _claimed_since(since=since)
     if workspace is not None:
         tasks = tasks.filter(workspace=workspace)
     totals = tasks.aggregate(
-        counted=Sum(task_counted()),
-        reserved=Sum(task_counted(), filter=Q(cost_real__isnull=True)),
+        counted=Sum(task_counted(), filter=BILLED),
+        reserved=Sum(task_counted(), filter=BILLED & Q(cost_real__isnull=True)),
     )
     return usd(totals["counted"]), usd(totals["reserved"])
 
@@ -115,10 +122,10 @@ def allowance_get(*, now: datetime, workspace_ids: list[int]) -> Allowance:
         Workspace.objects.filter(pk__in=workspace_ids).values_list("pk", "monthly_budget_usd")
     )
     counted = (
-        _counted_tasks(since=month_start(now))
+        _claimed_since(since=month_start(now))
         .filter(workspace_id__in=workspace_ids)
         .values("workspace_id")
-        .annotate(total=Sum(task_counted()))
+        .annotate(total=Sum(task_counted(), filter=BILLED))
         .values_list("workspace_id", "total")
     )
     return Allowance(
