@@ -193,3 +193,22 @@ def test_a_dashboard_that_fails_to_render_leaves_the_others(
     summaries_refresh()
     assert dashboard_body.bodies_warm([workspace.pk, other_workspace.pk]) == 1
     assert f"dashboard of workspace {workspace.pk} failed" in caplog.text
+
+
+def test_the_tick_renders_the_body_the_page_renders(workspace, viewer_client, data):
+    """Rendered without a request, by the tick, it is the same body a viewer's request
+    renders: nothing in it depends on who asks."""
+    from django.core.cache import cache
+
+    from monitoring.services.dashboard_body import bodies_warm
+
+    _page(viewer_client, workspace)  # viewed: the tick may render it
+    make_answer(workspace=workspace, prompt=data["P1"], text="Acme again.")
+    _tick_summaries()
+    warmed, queries = _page(viewer_client, workspace)
+    assert _summary_reads(queries) == []
+    cache.clear()
+    rendered, queries = _page(viewer_client, workspace)
+    assert _summary_reads(queries)
+    assert _body(warmed) == _body(rendered)
+    assert bodies_warm([workspace.pk]) == 0  # cached already by that view: not rendered twice
