@@ -1,6 +1,6 @@
 # The dashboard's cache key (WorkspaceVersion); task summaries per status, for the task
-# list's counts; indexes for the task list by status and the budgets' spend since a moment,
-# and for the summaries of one prompt (or a tag's).
+# list's counts; indexes for the budgets' spend since a moment, and for the summaries of
+# one prompt (or a tag's) and of one brand.
 
 from datetime import UTC
 
@@ -60,17 +60,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="task",
-            index=models.Index(
-                fields=["workspace", "status", "-created_at"], name="task_ws_status"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="task",
             index=models.Index(fields=["workspace", "claimed_at"], name="task_ws_claimed"),
-        ),
-        migrations.AddIndex(
-            model_name="task",
-            index=models.Index(fields=["claimed_at"], name="task_claimed"),
         ),
         migrations.AddIndex(
             model_name="answersummary",

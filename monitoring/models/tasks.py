@@ -170,12 +170,10 @@ class Task(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="task_status_next"),
             models.Index(fields=["status", "created_at"], name="task_status_created"),
             models.Index(fields=["workspace", "-created_at"], name="task_ws_created"),
-            # The task list by status, and the held count, without passing the others.
-            models.Index(fields=["workspace", "status", "-created_at"], name="task_ws_status"),
             # The budgets' spend since a moment (``selectors.budget``), per workspace and
-            # for the whole installation: the tasks claimed since, not every task.
+            # for the whole installation (every workspace's): the tasks claimed since,
+            # not every task. One index only: each one more on a task costs posting.
             models.Index(fields=["workspace", "claimed_at"], name="task_ws_claimed"),
-            models.Index(fields=["claimed_at"], name="task_claimed"),
         ]
 
     def __str__(self) -> str:

@@ -47,8 +47,10 @@ BILLED = Q(status__in=BILLED_STATUSES)
 
 
 def _claimed_since(*, since: datetime):
-    """The tasks claimed since ``since`` (the claim's index), billed or not."""
-    return Task.objects.filter(claimed_at__gte=since)
+    """The tasks claimed since ``since``, billed or not, of every workspace: through the
+    (workspace, claimed_at) index, which the workspaces' list lets the planner walk."""
+    every = Workspace.objects.values("pk")
+    return Task.objects.filter(workspace__in=every, claimed_at__gte=since)
 
 
 def spend_get(*, since: datetime, workspace: Workspace | None = None) -> Decimal:
