@@ -104,7 +104,7 @@ def test_a_new_brand_and_a_new_wording_are_shown_at_once(workspace, viewer_clien
     assert "Earlier wording (version 1)" in reworded
 
 
-def test_filters_and_periods_are_cached_apart(workspace, viewer_client, data):
+def test_filters_are_cached_apart(workspace, viewer_client, data):
     everything, _ = _page(viewer_client, workspace)
     one_prompt, queries = _page(viewer_client, workspace, {"prompt": data["P2"].pk})
     assert _summary_reads(queries)  # not the unfiltered body
@@ -214,3 +214,20 @@ def test_the_tick_renders_the_body_the_page_renders(workspace, viewer_client, da
     assert _summary_reads(queries)
     assert _body(warmed) == _body(rendered)
     assert bodies_warm([workspace.pk]) == 0  # cached already by that view: not rendered twice
+
+
+def test_a_failing_cache_is_a_miss_not_an_error(
+    workspace, viewer_client, data, monkeypatch, caplog
+):
+    from monitoring.services import dashboard_body
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache server down")
+
+    for name in ("get", "set", "get_many"):
+        monkeypatch.setattr(dashboard_body.cache, name, down)
+    page, queries = _page(viewer_client, workspace)
+    assert _answers_shown(page) == 10
+    assert _summary_reads(queries)  # computed
+    assert "cache failed" in caplog.text
+    assert dashboard_body.bodies_warm([workspace.pk]) == 0

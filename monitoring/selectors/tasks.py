@@ -77,14 +77,14 @@ def task_list(
 
 
 def task_status_counts(
-    *, workspace: Workspace, filters: TaskFilters | None = None, today: date | None = None
+    *, workspace: Workspace, filters: TaskFilters | None = None
 ) -> dict[str, int]:
     """Tasks per status, narrowed by every filter but the status itself: the rebuilt days
     from the task summaries (a few rows a quarter, where a GROUP BY read every task), the
     days awaiting their rebuild from the tasks (two queries, three with stale days)."""
     filters = filters or TaskFilters()
     start = filters.created_from or EPOCH
-    end = filters.created_to or today or timezone.now().astimezone(UTC).date()
+    end = filters.created_to or timezone.now().astimezone(UTC).date()
     counts: dict[str, int] = {}
     blocks, stale = fresh_cover(workspace.pk, start, end) if start <= end else ([], [])
     if blocks:

@@ -46,13 +46,13 @@ def body_get(*, membership: Membership, filters: Filters, request=None) -> SafeS
     empty dashboard is not cached: its set-up steps change without a version, and it is
     the only part that differs by role."""
     workspace = membership.workspace
-    cache.set(_viewed_key(workspace.pk), True, VIEWED_SECONDS)
+    _cache_call(cache.set, _viewed_key(workspace.pk), True, VIEWED_SECONDS)
     key = _body_key(workspace, filters)
-    body = cache.get(key) if key else None
+    body = _cache_call(cache.get, key) if key else None
     if body is None:
         body, empty = _body_render(membership, filters, request)
         if key and not empty:
-            cache.set(key, body, BODY_SECONDS)
+            _cache_call(cache.set, key, body, BODY_SECONDS)
     return mark_safe(body)  # noqa: S308 -- rendered by our template, escaped there
 
 
@@ -61,7 +61,7 @@ def bodies_warm(workspace_ids: Iterable[int]) -> int:
     viewed within the hour and not cached already; returns how many were rendered. One
     that fails is logged and the others go on."""
     ids = list(dict.fromkeys(workspace_ids))
-    viewed = cache.get_many([_viewed_key(pk) for pk in ids])
+    viewed = _cache_call(cache.get_many, [_viewed_key(pk) for pk in ids]) or {}
     wanted = [pk for pk in ids if _viewed_key(pk) in viewed][:WARM_PER_TICK]
     start, end = default_range()
     filters = Filters(start=start, end=end)
@@ -69,17 +69,27 @@ def bodies_warm(workspace_ids: Iterable[int]) -> int:
     for workspace in Workspace.objects.filter(pk__in=wanted):
         try:
             key = _body_key(workspace, filters)
-            if key is None or cache.get(key) is not None:
+            if key is None or _cache_call(cache.get, key) is not None:
                 continue
             # The body shows no one's role unless it is empty (and then is not cached).
             stand_in = Membership(workspace=workspace, role=Role.VIEWER)
             body, empty = _body_render(stand_in, filters, None)
             if not empty:
-                cache.set(key, body, BODY_SECONDS)
+                _cache_call(cache.set, key, body, BODY_SECONDS)
                 rendered += 1
         except Exception:
             logger.exception("Rendering the dashboard of workspace %s failed", workspace.pk)
     return rendered
+
+
+def _cache_call(operation, *args):
+    """A cache read or write that fails (Redis down) as a miss, logged: the page is then
+    computed, never an error."""
+    try:
+        return operation(*args)
+    except Exception:
+        logger.warning("The dashboard's cache failed (%s)", operation.__name__, exc_info=True)
+        return None
 
 
 def _viewed_key(workspace_id: int) -> str:
